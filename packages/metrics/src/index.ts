@@ -1,0 +1,22 @@
+export { ColdStartTracker, type ColdStartSink, type ColdStartState } from './cold-start.js';
+export { MetricsError, isMetricsError, type MetricsErrorCode } from './errors.js';
+export {
+  ALL_STAPLES_BUCKET,
+  CERTIFICATE_STATES,
+  DEFAULT_METRICS_HOST,
+  DEFAULT_METRICS_PORT,
+  FETCH_DURATION_BUCKETS,
+  FETCH_OUTCOMES,
+  HISTOGRAM_NAMES,
+  METRIC_NAMES,
+  QUEUE_JOB_STATES,
+  REMAINING_LIFETIME_BUCKETS,
+  type CertificateState,
+  type FetchOutcome,
+  type MetricName,
+  type QueueJobState,
+} from './names.js';
+export { responderHost } from './responder.js';
+export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server.js';
+export { StaplewarmMetrics, type StaplewarmMetricsOptions } from './staplewarm-metrics.js';
+export { writeTextfile } from './textfile.js';
