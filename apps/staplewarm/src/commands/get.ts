@@ -1,0 +1,89 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseCertificates } from '@staplewarm/ocsp';
+import { StapleStore, type StapleMeta } from '@staplewarm/store';
+import type { Command } from 'commander';
+import { loadConfig, type ConfigFlags } from '../config.js';
+import { connectRedis } from '../redis.js';
+import { withCommonOptions } from './common.js';
+
+interface GetFlags extends ConfigFlags {
+  json?: boolean;
+  out?: string;
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  readonly code = 'not-found';
+}
+
+export function registerGet(program: Command): void {
+  withCommonOptions(
+    program
+      .command('get')
+      .description('show the staple of one certificate: by SHA-256 fingerprint, host name, or certificate file')
+      .argument('<fingerprint|hostname|cert.pem>')
+      .option('--json', 'print as JSON')
+      .option('--out <file>', 'write the stapled DER OCSP response to this file'),
+  ).action(async (what: string, flags: GetFlags) => {
+    const config = loadConfig(flags);
+    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    try {
+      const store = new StapleStore(redis, { prefix: config.prefix });
+      const view = await lookupStaple(store, what);
+      if (flags.out && view.der) writeFileSync(flags.out, view.der);
+      const { der, ...json } = view;
+      process.stdout.write(flags.json ? `${JSON.stringify({ ...json, staple: der ? { bytes: der.length } : null }, null, 2)}\n` : `${formatStaple(view)}\n`);
+      process.exitCode = der ? 0 : 1;
+    } finally {
+      redis.disconnect();
+    }
+  });
+}
+
+/** One certificate's staple and record, found by fingerprint, host name or certificate file. */
+export interface StapleView {
+  fingerprint: string;
+  der: Buffer | null;
+  meta: StapleMeta | null;
+}
+
+export async function lookupStaple(store: StapleStore, what: string): Promise<StapleView> {
+  const fingerprint = await resolveFingerprint(store, what);
+  const { der, meta } = await store.get(fingerprint);
+  if (!der && !meta) throw new NotFoundError(`no staple and no record for ${what} (fingerprint ${fingerprint})`);
+  return { fingerprint, der, meta };
+}
+
+/** The text `staplewarm get` prints (also used by the demo). */
+export async function describeStaple(store: StapleStore, what: string): Promise<string> {
+  return formatStaple(await lookupStaple(store, what));
+}
+
+async function resolveFingerprint(store: StapleStore, what: string): Promise<string> {
+  if (/^[0-9a-f]{64}$/i.test(what.replace(/:/g, ''))) return what.replace(/:/g, '').toLowerCase();
+  if (existsSync(what)) {
+    const [leaf] = parseCertificates(readFileSync(what), what);
+    if (!leaf) throw new NotFoundError(`${what}: no certificate`);
+    return leaf.fingerprint;
+  }
+  const fp = await store.fingerprintForHost(what.toLowerCase());
+  if (!fp) throw new NotFoundError(`no certificate known for host ${what}`);
+  return fp;
+}
+
+function formatStaple({ fingerprint, der, meta }: StapleView): string {
+  const iso = (d?: Date) => d?.toISOString() ?? '-';
+  return [
+    `fingerprint  ${fingerprint}`,
+    `names        ${meta?.names.join(', ') || '-'}`,
+    `staple       ${der ? `${der.length} bytes, served until ${iso(meta?.expiresAt)}` : 'NONE'}`,
+    `status       ${meta?.status ?? '-'}${meta?.revocationTime ? ` (revoked ${iso(meta.revocationTime)}, ${meta.revocationReason ?? 'no reason'})` : ''}`,
+    `thisUpdate   ${iso(meta?.thisUpdate)}`,
+    `nextUpdate   ${iso(meta?.nextUpdate)}`,
+    `producedAt   ${iso(meta?.producedAt)}`,
+    `fetchedAt    ${iso(meta?.fetchedAt)}`,
+    `responder    ${meta?.responder ?? '-'}`,
+    `mustStaple   ${meta?.mustStaple ? 'yes' : 'no'}`,
+    `lastError    ${meta?.lastError ? `${meta.lastError} at ${iso(meta.lastErrorAt)}` : '-'}`,
+  ].join('\n');
+}

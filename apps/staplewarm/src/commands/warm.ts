@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigFlags } from '../config.js';
+import { createLogger } from '../log.js';
+import { createProgress } from '../progress.js';
+import { connectRedis } from '../redis.js';
+import { formatSummary } from '../warm/summary.js';
+import { runWarm } from '../warm/run-warm.js';
+import { withCommonOptions } from './common.js';
+
+interface WarmFlags extends ConfigFlags {
+  certs: string[];
+  force?: boolean;
+  work: boolean;
+  json?: boolean;
+}
+
+export function registerWarm(program: Command): void {
+  withCommonOptions(
+    program
+      .command('warm')
+      .description('cold-reboot warm-up: scan certificates, fetch and verify every staple into Redis, print a summary')
+      .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
+      .option('--rate <n>', 'global OCSP requests per second over all workers (0 = unlimited) [env STAPLEWARM_RATE, default 500]')
+      .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 64]')
+      .option('--force', 'fetch every certificate, even those whose staple is still fresh')
+      .option('--no-work', 'only enqueue and wait: `staplewarm worker` processes do the fetching')
+      .option('--json', 'print the summary as JSON on stdout'),
+  ).action(async (flags: WarmFlags) => {
+    const config = loadConfig(flags);
+    const log = createLogger(config);
+    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    try {
+      const summary = await runWarm(redis, {
+        certs: flags.certs,
+        force: flags.force ?? false,
+        work: flags.work,
+        config,
+        log,
+        progress: flags.json ? { start() {}, update() {}, stop() {} } : createProgress(),
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+      process.exitCode = summary.complete ? 0 : 1;
+    } finally {
+      redis.disconnect();
+    }
+  });
+}

@@ -1,0 +1,140 @@
+import { OcspClient } from '@staplewarm/fetch';
+import { OcspVerifier } from '@staplewarm/ocsp';
+import { JobTracker, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
+import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
+import { StapleStore } from '@staplewarm/store';
+import type { Redis } from 'ioredis';
+import { queuePrefix, type Config } from '../config.js';
+import type { Progress } from '../progress.js';
+import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
+
+export interface WarmOptions {
+  certs: string[];
+  /** Fetch every certificate, even those whose staple is fresh. */
+  force: boolean;
+  /** Run workers in this process; false = enqueue and wait for other worker processes. */
+  work: boolean;
+  config: Config;
+  log: StapleLogger;
+  progress: Progress;
+  now?: () => number;
+}
+
+/**
+ * The cold-reboot warm-up: scan → skip fresh staples → enqueue → work → wait → summary.
+ * Workers may be in this process or elsewhere; completion is observed through the queue's events.
+ */
+export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmSummary> {
+  const now = options.now ?? Date.now;
+  const { config, log } = options;
+  const startedAt = now();
+
+  const report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash });
+  log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead }, 'scan finished');
+
+  const store = new StapleStore(redis, { prefix: config.prefix });
+  const states = options.force ? new Map() : await store.states(report.targets.map((t) => t.fingerprint));
+  const toFetch = report.targets.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt));
+  const byFingerprint = new Map<string, ScannedTarget>(toFetch.map((t) => [t.fingerprint, t]));
+
+  const prefix = queuePrefix(config.prefix);
+  const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
+  let failedSoFar = 0;
+  const tracker = new JobTracker({
+    connection: redis,
+    prefix,
+    onSettled: (settled, remaining) => {
+      if (settled.state !== 'completed') failedSoFar++;
+      options.progress.update(toFetch.length - remaining, failedSoFar);
+    },
+  });
+  const client = new OcspClient({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs });
+  const worker = options.work
+    ? createStapleWorker({
+        connection: redis,
+        prefix,
+        rate: config.rate,
+        concurrency: config.concurrency,
+        deps: { client, verifier: new OcspVerifier(), store, now, log },
+      })
+    : undefined;
+
+  const fetchStartedAt = now();
+  let settlements = new Map<string, JobSettlement>();
+  try {
+    await tracker.start();
+    tracker.track(byFingerprint.keys());
+    options.progress.start(toFetch.length);
+    await queue.enqueue(toFetch);
+    settlements = await tracker.wait(queue.queue);
+  } finally {
+    options.progress.stop();
+    await Promise.allSettled([worker?.close(), tracker.close()]);
+    await queue.trimEvents().catch(() => {});
+    await Promise.allSettled([queue.close(), client.close()]);
+  }
+  const fetchSeconds = (now() - fetchStartedAt) / 1000;
+
+  const summary: WarmSummary = {
+    filesRead: report.filesRead,
+    keyFilesSkipped: report.keyFilesSkipped,
+    certificates: report.leaves,
+    targets: report.targets.length,
+    fresh: report.targets.length - toFetch.length,
+    fetched: toFetch.length,
+    stored: { good: 0, revoked: 0 },
+    kept: 0,
+    unknown: 0,
+    failed: {},
+    failures: [],
+    noOcspUrl: report.noOcspUrl.length,
+    problemCounts: countBy(report.problems, (p) => p.code),
+    problems: report.problems,
+    elapsedSeconds: 0,
+    fetchSeconds,
+    rate: toFetch.length / Math.max(fetchSeconds, 0.001),
+    complete: false,
+  };
+
+  for (const settled of settlements.values()) {
+    const target = byFingerprint.get(settled.id);
+    if (!target) continue;
+    const ended = settled.state === 'gone' ? await resolveGone(store, settled.id, startedAt) : settled;
+    if (ended.state === 'completed') {
+      if (ended.result.outcome === 'stored') summary.stored[ended.result.status]++;
+      else if (ended.result.outcome === 'kept') summary.kept++;
+      else summary.unknown++;
+      continue;
+    }
+    if (ended.code === 'status-unknown') {
+      summary.unknown++;
+      continue;
+    }
+    summary.failed[ended.code] = (summary.failed[ended.code] ?? 0) + 1;
+    summary.failures.push(failureOf(target, ended.code, ended.reason));
+  }
+  const failedTotal = summary.failures.length + summary.unknown;
+  summary.complete = failedTotal === 0 && report.problems.length === 0;
+  summary.elapsedSeconds = (now() - startedAt) / 1000;
+  return summary;
+}
+
+function failureOf(target: ScannedTarget, code: string, reason: string): WarmFailure {
+  return { fingerprint: target.fingerprint, names: target.names, path: target.paths[0] ?? '', code, reason };
+}
+
+/** A job that left the queue unseen: the store says how it ended. */
+async function resolveGone(
+  store: StapleStore,
+  fingerprint: string,
+  since: number,
+): Promise<Extract<JobSettlement, { state: 'completed' | 'failed' }>> {
+  const { der, meta } = await store.get(fingerprint);
+  if (der && meta?.status && meta.status !== 'unknown' && (meta.fetchedAt?.getTime() ?? 0) >= since) {
+    return { id: fingerprint, state: 'completed', result: { outcome: 'stored', status: meta.status, responder: meta.responder ?? '' } };
+  }
+  if (meta?.lastErrorCode && (meta.lastErrorAt?.getTime() ?? 0) >= since) {
+    return { id: fingerprint, state: 'failed', code: meta.lastErrorCode, reason: meta.lastError ?? meta.lastErrorCode };
+  }
+  return { id: fingerprint, state: 'failed', code: 'lost', reason: 'the job left the queue without a result' };
+}

@@ -1,0 +1,115 @@
+/** Real services for end-to-end tests: Redis, processes, ports. Tests fail (not skip) in CI without them. */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const STAPLEWARM_BIN = fileURLToPath(new URL('../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
+
+/** A fresh key prefix per test file: tests share one Redis. */
+export function testPrefix(label: string): string {
+  return `swtest:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+export async function connectTestRedis(): Promise<Redis> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(`these tests need Redis at ${REDIS_URL} (start redis-server, or run bash .ci/run): ${String(err)}`);
+  }
+  return redis;
+}
+
+/** Deletes every key under a prefix (SCAN, never KEYS). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `staplewarm` binary (the built CLI), as a user would. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [STAPLEWARM_BIN, ...args], {
+      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`staplewarm ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Is a command on PATH? */
+export function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until a TCP port accepts connections. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+/** Starts `openssl ocsp` as an independent responder for a PKI made by makeOpensslPki. */
+export async function startOpensslResponder(
+  pki: { dir: string; indexTxt: string; issuerPem: string; signerPem: string; signerKey: string },
+  port: number,
+): Promise<{ url: string; process: ChildProcess; stop: () => void }> {
+  const child = spawn('openssl', ['ocsp', '-index', pki.indexTxt, '-port', String(port), '-rsigner', pki.signerPem, '-rkey', pki.signerKey,
+    '-CA', pki.issuerPem, '-nmin', '60', '-multi', '4', '-ignore_err'], { cwd: pki.dir, stdio: 'ignore' });
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => child.kill('SIGTERM') };
+}
