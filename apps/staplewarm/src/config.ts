@@ -21,6 +21,17 @@ export interface Config {
   responseTimeoutMs: number;
   /** STAPLEWARM_LOG_LEVEL. pino level for logs on stderr. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** STAPLEWARM_METRICS_PORT / --metrics-port. Port of /metrics on long-running commands; 0 = off. */
+  metricsPort: number;
+  /** STAPLEWARM_METRICS_HOST / --metrics-host. Address /metrics binds to (0.0.0.0 in containers). */
+  metricsHost: string;
+  /**
+   * STAPLEWARM_HOST_RATE / --host-rate. Per-responder-host budgets, requests/s:
+   * `ocsp.example.com=200,ocsp.other.test=50`. Hosts not listed share only the global rate.
+   */
+  hostRates: Record<string, number>;
+  /** STAPLEWARM_SCAN_INTERVAL / --scan-interval. Seconds between rescans in `serve`. */
+  scanIntervalSeconds: number;
 }
 
 export const DEFAULTS: Config = {
@@ -33,6 +44,10 @@ export const DEFAULTS: Config = {
   connectTimeoutMs: 3_000,
   responseTimeoutMs: 5_000,
   logLevel: 'info',
+  metricsPort: 9464,
+  metricsHost: '127.0.0.1',
+  hostRates: {},
+  scanIntervalSeconds: 300,
 };
 
 /** Flags as commander hands them over (all optional; undefined = not given). */
@@ -41,6 +56,10 @@ export interface ConfigFlags {
   prefix?: string;
   rate?: string;
   concurrency?: string;
+  metricsPort?: string;
+  metricsHost?: string;
+  hostRate?: string[];
+  scanInterval?: string;
 }
 
 export class ConfigError extends Error {
@@ -77,7 +96,23 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     connectTimeoutMs: number(undefined, '', env.STAPLEWARM_CONNECT_TIMEOUT_MS, 'STAPLEWARM_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, 1),
     responseTimeoutMs: number(undefined, '', env.STAPLEWARM_RESPONSE_TIMEOUT_MS, 'STAPLEWARM_RESPONSE_TIMEOUT_MS', DEFAULTS.responseTimeoutMs, 1),
     logLevel: logLevel as Config['logLevel'],
+    metricsPort: number(flags.metricsPort, '--metrics-port', env.STAPLEWARM_METRICS_PORT, 'STAPLEWARM_METRICS_PORT', DEFAULTS.metricsPort, 0),
+    metricsHost: flags.metricsHost ?? env.STAPLEWARM_METRICS_HOST ?? DEFAULTS.metricsHost,
+    hostRates: parseHostRates(flags.hostRate, env.STAPLEWARM_HOST_RATE),
+    scanIntervalSeconds: number(flags.scanInterval, '--scan-interval', env.STAPLEWARM_SCAN_INTERVAL, 'STAPLEWARM_SCAN_INTERVAL', DEFAULTS.scanIntervalSeconds, 1),
   };
+}
+
+/** `host=rate` pairs from repeated --host-rate flags, or comma-separated in STAPLEWARM_HOST_RATE. */
+function parseHostRates(flags: string[] | undefined, envValue: string | undefined): Record<string, number> {
+  const [items, source] = flags?.length ? [flags, '--host-rate'] : [envValue?.split(',') ?? [], 'STAPLEWARM_HOST_RATE'];
+  const rates: Record<string, number> = {};
+  for (const item of items.flatMap((i) => i.split(',')).map((i) => i.trim()).filter(Boolean)) {
+    const match = /^([a-z0-9.-]+(?::\d+)?)=(\d+(?:\.\d+)?)$/i.exec(item);
+    if (!match?.[1] || !match[2] || Number(match[2]) <= 0) throw new ConfigError(source, `expected host=requests-per-second, got "${item}"`);
+    rates[match[1].toLowerCase()] = Number(match[2]);
+  }
+  return rates;
 }
 
 function number(

@@ -2,7 +2,8 @@ import type { OcspResponseStatus } from './types.js';
 
 /**
  * Stable error codes of packages/ocsp. The queue decides retries from `retryable`.
- * - `malformed-certificate`: input is not a parsable X.509 certificate (PEM or DER).
+ * - `malformed-certificate`: input is not a parsable X.509 certificate (PEM or DER), or the issuer
+ *   key given to the verifier is not a SubjectPublicKeyInfo.
  * - `malformed`: the response does not parse as an OCSPResponse/BasicOCSPResponse.
  * - `unsuccessful:<status>`: responseStatus is not successful (tryLater, unauthorized...).
  * - `certid-mismatch`: no SingleResponse for the requested CertID.

@@ -15,8 +15,8 @@ export type CertIdHash = 'sha1' | 'sha256';
  *   issuerKeyHash   OCTET STRING, -- Hash of issuer's public key (the BIT STRING contents)
  *   serialNumber    CertificateSerialNumber }
  * ```
- * Hashes and serial are lowercase hex (serial without leading zero byte padding removed: exactly the
- * INTEGER's content octets as hex).
+ * Hashes and serial are lowercase hex. The serial is exactly the INTEGER's content octets, so a
+ * leading 00 octet (present when the first byte is >= 0x80) is kept.
  */
 export interface CertId {
   hashAlgorithm: CertIdHash;
@@ -51,7 +51,10 @@ export interface ParsedCertificate {
   spkiDer: Buffer;
   /** Every id-ad-ocsp accessLocation URI of the AIA extension, in order, any scheme. */
   ocspUrls: string[];
-  /** DNS names from subjectAltName, lowercased (wildcards kept as `*.example.com`); CN when no SAN. */
+  /**
+   * DNS names from subjectAltName, lowercased (wildcards kept as `*.example.com`); when there is no
+   * SAN dNSName, the CN if it looks like a host name (a CA's "Example Root CA" does not).
+   */
   dnsNames: string[];
   /** TLS feature extension (RFC 7633) lists status_request (5): the certificate is must-staple. */
   mustStaple: boolean;
