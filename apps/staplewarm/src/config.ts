@@ -13,6 +13,8 @@ export interface Config {
   concurrency: number;
   /** STAPLEWARM_ATTEMPTS. Tries per certificate before it is reported failed. */
   attempts: number;
+  /** STAPLEWARM_RETRY_BASE_MS. First retry delay after a failed attempt; doubles per attempt (jittered), capped at 60 s. */
+  retryBaseMs: number;
   /** STAPLEWARM_CERTID_HASH. sha1 (RFC 5019) or sha256 (RFC 9919). */
   certIdHash: 'sha1' | 'sha256';
   /** STAPLEWARM_CONNECT_TIMEOUT_MS. */
@@ -40,6 +42,7 @@ export const DEFAULTS: Config = {
   rate: 500,
   concurrency: 64,
   attempts: 5,
+  retryBaseMs: 1_000,
   certIdHash: 'sha1',
   connectTimeoutMs: 3_000,
   responseTimeoutMs: 5_000,
@@ -92,6 +95,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     rate: number(flags.rate, '--rate', env.STAPLEWARM_RATE, 'STAPLEWARM_RATE', DEFAULTS.rate, 0),
     concurrency: number(flags.concurrency, '--concurrency', env.STAPLEWARM_CONCURRENCY, 'STAPLEWARM_CONCURRENCY', DEFAULTS.concurrency, 1),
     attempts: number(undefined, '', env.STAPLEWARM_ATTEMPTS, 'STAPLEWARM_ATTEMPTS', DEFAULTS.attempts, 1),
+    retryBaseMs: number(undefined, '', env.STAPLEWARM_RETRY_BASE_MS, 'STAPLEWARM_RETRY_BASE_MS', DEFAULTS.retryBaseMs, 1),
     certIdHash: hash,
     connectTimeoutMs: number(undefined, '', env.STAPLEWARM_CONNECT_TIMEOUT_MS, 'STAPLEWARM_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, 1),
     responseTimeoutMs: number(undefined, '', env.STAPLEWARM_RESPONSE_TIMEOUT_MS, 'STAPLEWARM_RESPONSE_TIMEOUT_MS', DEFAULTS.responseTimeoutMs, 1),

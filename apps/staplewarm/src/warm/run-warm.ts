@@ -1,6 +1,6 @@
 import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
-import { JobTracker, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
+import { DEFAULT_BACKOFF, JobTracker, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -55,6 +55,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
         prefix,
         rate: config.rate,
         concurrency: config.concurrency,
+        backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
         deps: { client, verifier: new OcspVerifier(), store, now, log },
       })
     : undefined;
