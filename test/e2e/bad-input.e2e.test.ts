@@ -2,7 +2,6 @@
  * One broken file never stops the others: a directory mixing good certificates with every kind of
  * bad input. Good ones are warmed; every bad file is reported by path and reason; no key bytes leak.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

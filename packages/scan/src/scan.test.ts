@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Fixtures come from the openssl CLI (shared with the end-to-end tests), not from our own parser.
+import { makeOpensslPki, type OpensslPki } from '../../../test/helpers/openssl-pki.js';
+import { scanCertificateStores } from './index.js';
+
+describe('scanCertificateStores', () => {
+  let dir: string;
+  let pki: OpensslPki;
+  const url = 'http://ocsp.example.test/';
+  const now = Date.now();
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sw-scan-'));
+    pki = makeOpensslPki(join(dir, 'pki'), [
+      { name: 'a.test', ocspUrls: [url] },
+      { name: 'b.test', ocspUrls: [url, 'http://backup.example.test/'] },
+      { name: 'c.test', ocspUrls: [url] },
+    ]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const leaf = (name: string) => pki.leaves.get(name) as string;
+
+  it('reads a certbot live/ tree: one target per lineage, the key file never opened', async () => {
+    const live = join(dir, 'certbot', 'live', 'a.test');
+    mkdirSync(live, { recursive: true });
+    copyFileSync(leaf('a.test'), join(live, 'cert.pem'));
+    copyFileSync(pki.issuerPem, join(live, 'chain.pem'));
+    writeFileSync(join(live, 'fullchain.pem'), readFileSync(leaf('a.test'), 'utf8') + readFileSync(pki.issuerPem, 'utf8'));
+    copyFileSync(join(pki.dir, 'leaf.key'), join(live, 'privkey.pem'));
+    writeFileSync(join(dir, 'certbot', 'live', 'README'), 'certbot readme, not a certificate');
+
+    const report = await scanCertificateStores([join(dir, 'certbot', 'live')], { now });
+    expect(report.problems).toEqual([]);
+    expect(report.keyFilesSkipped).toBe(1);
+    expect(report.filesRead).toBe(3);
+    expect(report.targets).toHaveLength(1);
+    const [target] = report.targets;
+    expect(target?.names).toEqual(['a.test']);
+    expect(target?.ocspUrls).toEqual([url]);
+    expect(target?.paths.sort()).toEqual([join(live, 'cert.pem'), join(live, 'fullchain.pem')]);
+    expect(target?.certId.hashAlgorithm).toBe('sha1');
+  });
+
+  it('finds the issuer elsewhere in the scan, reads DER files, dedupes copies', async () => {
+    const store = join(dir, 'store');
+    mkdirSync(join(store, 'ca'), { recursive: true });
+    mkdirSync(join(store, 'copy'), { recursive: true });
+    execFileSync('openssl', ['x509', '-in', pki.issuerPem, '-outform', 'DER', '-out', join(store, 'ca', 'issuer.cer')]);
+    execFileSync('openssl', ['x509', '-in', leaf('b.test'), '-outform', 'DER', '-out', join(store, 'b.der')]);
+    copyFileSync(leaf('c.test'), join(store, 'c.crt'));
+    copyFileSync(leaf('c.test'), join(store, 'copy', 'c.pem'));
+
+    const report = await scanCertificateStores([store], { now, hash: 'sha256' });
+    expect(report.problems).toEqual([]);
+    expect(report.leaves).toBe(2);
+    const byName = Object.fromEntries(report.targets.map((t) => [t.names[0], t]));
+    expect(byName['b.test']?.ocspUrls).toEqual([url, 'http://backup.example.test/']);
+    expect(byName['c.test']?.paths).toHaveLength(2);
+    expect(byName['c.test']?.certId.hashAlgorithm).toBe('sha256');
+  });
+
+  it('reports a leaf whose issuer is nowhere, and missing paths, and link loops', async () => {
+    const lonely = join(dir, 'lonely');
+    mkdirSync(join(lonely, 'sub'), { recursive: true });
+    copyFileSync(leaf('a.test'), join(lonely, 'a.pem'));
+    symlinkSync('..', join(lonely, 'sub', 'up'));
+    const report = await scanCertificateStores([lonely, join(dir, 'does-not-exist')], { now });
+    expect(report.targets).toEqual([]);
+    expect(report.problems.map((p) => [p.path, p.code])).toEqual([
+      [join(dir, 'does-not-exist'), 'not-found'],
+      [join(lonely, 'a.pem'), 'no-issuer'],
+    ]);
+  });
+
+  it('treats an expired leaf as a problem, at the clock it is given', async () => {
+    const later = Date.now() + 365 * 86_400_000; // the fixtures are valid for 90 days
+    const report = await scanCertificateStores([leaf('a.test'), pki.issuerPem], { now: later });
+    expect(report.problems.map((p) => p.code)).toEqual(['expired']);
+  });
+});
