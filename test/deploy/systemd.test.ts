@@ -1,0 +1,78 @@
+/**
+ * deploy/systemd: every unit passes `systemd-analyze verify` (with ExecStart pointing at the
+ * repository's own staplewarm bin, which verify requires to exist and be executable), and the
+ * units keep the promises docs/operations.md makes about them.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TOOLS, missing, run } from './tools.js';
+
+const SYSTEMD_DIR = path.join(REPO_ROOT, 'deploy/systemd');
+const INSTALLED_BIN = '/usr/local/bin/staplewarm';
+const REPO_BIN = path.join(REPO_ROOT, 'apps/staplewarm/bin/staplewarm.js');
+
+const units = readdirSync(SYSTEMD_DIR).filter((file) => file.endsWith('.service')).sort();
+const unit = (name: string): string => readFileSync(path.join(SYSTEMD_DIR, name), 'utf8');
+/** `Key=value` lines of a unit (every occurrence, in order). */
+const values = (text: string, key: string): string[] =>
+  [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => (m[1] as string).trim());
+
+describe('deploy/systemd units', () => {
+  it('has a worker template, a scanner and a warm-up oneshot', () => {
+    expect(units).toEqual(['staplewarm-scanner.service', 'staplewarm-warm.service', 'staplewarm-worker@.service']);
+  });
+
+  it('runs the warm-up once at boot, before the web server, without making it wait for success', () => {
+    const warm = unit('staplewarm-warm.service');
+    expect(values(warm, 'Type')).toEqual(['oneshot']);
+    expect(values(warm, 'ExecStart')).toEqual([`${INSTALLED_BIN} warm --certs $STAPLEWARM_CERTS`]);
+    expect(values(warm, 'Before').join(' ').split(/\s+/)).toEqual(expect.arrayContaining(['openresty.service', 'nginx.service']));
+    expect(values(warm, 'WantedBy')).toEqual(['multi-user.target']);
+    // Ordering only: a failed warm-up must not keep OpenResty down.
+    expect(values(warm, 'RequiredBy')).toEqual([]);
+  });
+
+  it('names each worker instance by its metrics port, so several can share a host', () => {
+    const worker = unit('staplewarm-worker@.service');
+    expect(values(worker, 'ExecStart')).toEqual([`${INSTALLED_BIN} worker`]);
+    expect(values(worker, 'Environment')).toContain('STAPLEWARM_METRICS_PORT=%i');
+    expect(values(unit('staplewarm-scanner.service'), 'ExecStart')).toEqual([`${INSTALLED_BIN} serve --certs $STAPLEWARM_CERTS`]);
+  });
+
+  it('runs every unit as the user that staplewarm.sysusers.conf creates, with the shared env file', () => {
+    const sysusers = readFileSync(path.join(SYSTEMD_DIR, 'staplewarm.sysusers.conf'), 'utf8');
+    const user = /^u\s+(\S+)/m.exec(sysusers)?.[1];
+    expect(user).toBe('staplewarm');
+    for (const name of units) {
+      expect(values(unit(name), 'User'), name).toEqual([user]);
+      expect(values(unit(name), 'EnvironmentFile'), name).toEqual(['-/etc/staplewarm/staplewarm.env']);
+    }
+  });
+
+  describe.skipIf(missing(TOOLS.systemdAnalyze))('systemd-analyze verify', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'sw-systemd-'));
+    });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('accepts every unit, without a warning', () => {
+      const files = units.map((name) => {
+        const text = unit(name);
+        expect(text, name).toContain(INSTALLED_BIN);
+        // verify checks that ExecStart is executable: use the repository's bin for /usr/local/bin/staplewarm.
+        const file = path.join(dir, name.replace('@.service', '@9464.service'));
+        writeFileSync(file, text.replaceAll(INSTALLED_BIN, REPO_BIN));
+        return file;
+      });
+      const result = run('systemd-analyze', ['verify', '--man=no', ...files]);
+      const ours = result.stderr.split('\n').filter((line) => line.includes('staplewarm'));
+      expect(ours, result.stderr).toEqual([]);
+      expect(result.status, result.stderr).toBe(0);
+    });
+  });
+});
