@@ -1,5 +1,6 @@
 // Benchmark: what stapling from the fast cache costs a TLS terminator. Not a test.
 //
+// From the repo root, after `npx turbo run build` (staplewarm warm fills Redis):
 //   npx tsc -p test/openresty/tsconfig.bench.json && node test/openresty/dist/bench-handshakes.js \
 //     [--seconds 5] [--rounds 3] [--concurrency 32] [--key rsa|ec] [--names 8] [--calls 10000] [--samples 50]
 //
@@ -19,11 +20,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deleteKeys, fillRedis } from './fixtures.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './nginx.js';
 import { createTestPki, type KeyType } from './pki.js';
-import { freePort, runOk, startOcspResponder } from './processes.js';
+import { freePort, run, runOk, startOcspResponder } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +46,9 @@ const NAMES = Number(values.names);
 const CALLS = Number(values.calls);
 const SAMPLES = Number(values.samples);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The built CLI, from test/openresty/dist/ where this runs; `warm` fills Redis. */
+const STAPLEWARM_BIN = fileURLToPath(new URL('../../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
+const cli = (args: string[]) => run(process.execPath, [STAPLEWARM_BIN, ...args], 120_000);
 
 interface Round {
   handshakes: number;
@@ -123,7 +128,7 @@ try {
   const pki = await createTestPki(path.join(dir, 'pki'), specs, `http://127.0.0.1:${responderPort}`, KEY);
   const responder = await startOcspResponder(pki.ca, responderPort);
   started.push(responder);
-  await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix });
+  await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix, cli });
   await responder.stop();
 
   const [defaultSite] = pki.sites;

@@ -1,15 +1,17 @@
-// Fills Redis per the contract v1 the way `staplewarm warm` does, for the OpenResty tests.
-//
-// fillRedis() is the one seam to swap: today it asks each certificate's OCSP responder (its AIA
-// URL) with the `openssl ocsp` client and writes the keys with ioredis; once `staplewarm warm` can
-// run here, replace its body with that command (same inputs: a certificate folder, a Redis URL,
-// a key prefix) and keep the return value (read back from Redis).
+// Fills Redis for the OpenResty tests the way an operator would: by running `staplewarm warm`
+// (the built CLI) against the test PKI, whose leaves name the fixtures' `openssl ocsp` responder
+// in their AIA. What the tests need is then read back from Redis through contract v1 only, as
+// the Lua module reads it: nothing here knows how staplewarm writes.
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { runOk } from './processes.js';
+
+/**
+ * Runs the built staplewarm CLI with `args` to completion: runCli from test/helpers/services.ts in
+ * the tests. Passed in, so the benchmark (compiled to dist/, outside test/helpers/) brings its own.
+ */
+export type CliRunner = (args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
 export interface FilledStaple {
   fingerprint: string;
@@ -21,90 +23,72 @@ export interface FilledStaple {
 }
 
 export interface FillOptions {
+  /** A certbot-style `live/` folder: one `<name>/` per site with cert.pem, chain.pem, fullchain.pem. */
   certsDir: string;
   redisUrl: string;
   prefix: string;
+  /** Runs the CLI (runCli in the tests). */
+  cli: CliRunner;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** openssl's "Nov 23 10:30:54 2026 GMT" (the form `openssl ocsp` prints) as a Date. */
-function parseOpensslTime(text: string): Date {
-  const m = /^(\w{3})\s+(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4}) GMT$/.exec(text.trim());
-  const month = m ? MONTHS.indexOf(m[1] ?? '') : -1;
-  if (!m || month < 0) throw new Error(`unexpected openssl time: ${text}`);
-  return new Date(Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])));
+/** The fields of `staplewarm warm --json` this fixture checks (the full shape is WarmSummary). */
+interface WarmJson {
+  certificates: number;
+  targets: number;
+  stored: { good: number; revoked: number };
+  complete: boolean;
 }
 
-function field(output: string, label: string): string {
-  const m = new RegExp(`${label}: (.+)`).exec(output);
-  if (!m?.[1]) throw new Error(`no "${label}" in openssl ocsp output:\n${output}`);
-  return m[1];
+/** The leaf fingerprint (contract <fp>) of every `<certsDir>/<site>/cert.pem`. */
+async function leafFingerprints(certsDir: string): Promise<string[]> {
+  const sites = (await readdir(certsDir, { withFileTypes: true })).filter((d) => d.isDirectory());
+  return Promise.all(sites.map(async (site) => {
+    const pem = await readFile(path.join(certsDir, site.name, 'cert.pem'));
+    return new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
+  }));
 }
 
-function dnsNames(cert: X509Certificate): string[] {
-  return (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4).toLowerCase());
+/** Runs `staplewarm warm` and throws, with its output, unless it stored a staple for each of `leaves` leaves. */
+async function warm({ certsDir, redisUrl, prefix, cli }: FillOptions, leaves: number): Promise<void> {
+  const args = ['warm', '--certs', certsDir, '--redis', redisUrl, '--prefix', prefix, '--json'];
+  const run = await cli(args);
+  const output = `staplewarm ${args.join(' ')} exited ${String(run.code)}\n${run.stdout}\n${run.stderr}`;
+  let summary: WarmJson;
+  try {
+    summary = JSON.parse(run.stdout) as WarmJson;
+  } catch {
+    throw new Error(`no JSON summary (is the CLI built? npx turbo run build) from ${output}`);
+  }
+  const stored = summary.stored.good + summary.stored.revoked;
+  // Every leaf scanned (the issuer in chain.pem is not one), every leaf fetched and stored.
+  if (run.code !== 0 || !summary.complete || summary.certificates !== leaves || summary.targets !== leaves || stored !== leaves) {
+    throw new Error(`expected ${leaves} certificates warmed completely; ${output}`);
+  }
 }
 
-/** Asks the responder of `<dir>/cert.pem` (issuer in chain.pem) and returns the response. */
-async function fetchStaple(dir: string, workDir: string): Promise<Omit<FilledStaple, 'names' | 'fingerprint'> & { responder: string; thisUpdate: Date; producedAt: Date }> {
-  const cert = new X509Certificate(await readFile(path.join(dir, 'cert.pem')));
-  const responder = /OCSP - URI:(\S+)/.exec(cert.infoAccess ?? '')?.[1];
-  if (!responder) throw new Error(`${dir}/cert.pem has no OCSP URL`);
-  const out = path.join(workDir, `${path.basename(dir)}.der`);
-  // The stand-in does not verify the signature (staplewarm does); the e2e test checks the staple
-  // with a verifying TLS client instead.
-  const text = await runOk('openssl', ['ocsp', '-issuer', path.join(dir, 'chain.pem'), '-cert', path.join(dir, 'cert.pem'),
-    '-url', responder, '-no_nonce', '-noverify', '-resp_text', '-respout', out]);
-  const status = field(text, 'Cert Status');
-  if (status !== 'good' && status !== 'revoked') throw new Error(`${dir}: status ${status}`);
-  return {
-    status,
-    der: await readFile(out),
-    responder,
-    thisUpdate: parseOpensslTime(field(text, 'This Update')),
-    nextUpdate: parseOpensslTime(field(text, 'Next Update')),
-    producedAt: parseOpensslTime(field(text, 'Produced At')),
-  };
+/** Reads one certificate's staple and meta (contract v1) back; throws when either is missing. */
+async function readStaple(redis: Redis, prefix: string, fingerprint: string): Promise<FilledStaple> {
+  const [der, meta] = await Promise.all([redis.getBuffer(`${prefix}staple:${fingerprint}`), redis.hgetall(`${prefix}meta:${fingerprint}`)]);
+  const { status, nextUpdate, names } = meta;
+  if (der === null || (status !== 'good' && status !== 'revoked') || nextUpdate === undefined) {
+    throw new Error(`after warm, ${prefix}staple:${fingerprint} or its meta is missing (meta: ${JSON.stringify(meta)})`);
+  }
+  return { fingerprint, names: names ? names.split(',') : [], status, der, nextUpdate: new Date(nextUpdate) };
 }
 
-/** Fetches a staple for every certificate under `certsDir` (live/<name>/) and writes contract v1 keys. */
-export async function fillRedis({ certsDir, redisUrl, prefix }: FillOptions): Promise<FilledStaple[]> {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'staple-fill-'));
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+/**
+ * Runs `staplewarm warm` over `certsDir` into `redisUrl` under `prefix`, checks that every leaf got
+ * a staple, and returns the staples as stored (one per leaf, in no particular order).
+ */
+export async function fillRedis(options: FillOptions): Promise<FilledStaple[]> {
+  const fingerprints = await leafFingerprints(options.certsDir);
+  await warm(options, fingerprints.length);
+  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    const dirs = (await readdir(certsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => path.join(certsDir, d.name));
-    return await Promise.all(dirs.map(async (dir) => {
-      const certPem = await readFile(path.join(dir, 'cert.pem'), 'utf8');
-      const cert = new X509Certificate(certPem);
-      const fingerprint = cert.fingerprint256.replaceAll(':', '').toLowerCase();
-      const names = dnsNames(cert);
-      const staple = await fetchStaple(dir, workDir);
-      const expiresAt = new Date(Math.min(staple.nextUpdate.getTime(), new Date(cert.validTo).getTime()));
-      const tx = redis.multi()
-        .set(`${prefix}staple:${fingerprint}`, staple.der)
-        .pexpireat(`${prefix}staple:${fingerprint}`, expiresAt.getTime())
-        .hset(`${prefix}meta:${fingerprint}`, {
-          status: staple.status,
-          thisUpdate: staple.thisUpdate.toISOString(),
-          nextUpdate: staple.nextUpdate.toISOString(),
-          producedAt: staple.producedAt.toISOString(),
-          fetchedAt: new Date().toISOString(),
-          expiresAt: expiresAt.toISOString(),
-          serial: cert.serialNumber.toLowerCase(),
-          responder: staple.responder,
-          names: names.join(','),
-          mustStaple: '0',
-          certNotAfter: new Date(cert.validTo).toISOString(),
-        });
-      for (const name of names) tx.set(`${prefix}host:${name}`, fingerprint);
-      await tx.exec();
-      return { fingerprint, names, status: staple.status, der: staple.der, nextUpdate: staple.nextUpdate };
-    }));
+    return await Promise.all(fingerprints.map((fp) => readStaple(redis, options.prefix, fp)));
   } finally {
     redis.disconnect();
-    await rm(workDir, { recursive: true, force: true });
   }
 }
 

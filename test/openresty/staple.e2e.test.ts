@@ -12,6 +12,7 @@ import { findNginx, startNginx, type NginxOptions, type RunningNginx } from './n
 import { createTestPki, type TestPki, type TestSite } from './pki.js';
 import { canConnect, freePort, run, sleep, startOcspResponder, startPrivateRedis, type OcspResponder, type PrivateRedis } from './processes.js';
 import { handshake, sClient } from './tls-client.js';
+import { runCli } from '../helpers/services.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
@@ -81,7 +82,7 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     pki = await createTestPki(path.join(dir, 'pki'), SPECS, `http://127.0.0.1:${responderPort}`);
     responder = await startOcspResponder(pki.ca, responderPort);
     started.push(responder);
-    filled = await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix });
+    filled = await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix, cli: runCli });
     redis = new Redis(REDIS_URL);
     // A certificate staplewarm knows (host keys) but holds no staple for.
     await redis.del(`${prefix}staple:${site('unstapled.staple.test').fingerprint}`);
@@ -216,7 +217,7 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     beforeAll(async () => {
       privateRedis = await startPrivateRedis();
       started.push(privateRedis);
-      privateFilled = await fillRedis({ certsDir: pki.certsDir, redisUrl: privateRedis.url, prefix: privatePrefix });
+      privateFilled = await fillRedis({ certsDir: pki.certsDir, redisUrl: privateRedis.url, prefix: privatePrefix, cli: runCli });
       // One worker, so "cached" is certain; max_ttl 1 s, so staleness comes quickly.
       resilient = await startNginx(nginxOptions('resilient', {
         redis: { host: '127.0.0.1', port: privateRedis.port, timeout_ms: 50 }, max_ttl: 1, error_backoff: 1,
