@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerGet } from './commands/get.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerWarm } from './commands/warm.js';
+import { registerWorker } from './commands/worker.js';
 
 const program = new Command()
   .name('staplewarm')
@@ -11,6 +13,8 @@ const program = new Command()
   .exitOverride();
 
 registerWarm(program);
+registerWorker(program);
+registerServe(program);
 registerGet(program);
 registerStatus(program);
 registerDemo(program);

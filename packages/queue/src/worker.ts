@@ -1,9 +1,12 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_BACKOFF, retryDelay, type BackoffPolicy } from './backoff.js';
 import { StapleJobError } from './errors.js';
+import { HostLimiter } from './host-limiter.js';
+import type { HostRatePolicy } from './host-rate.js';
 import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
-import { processStaple, type StapleDeps } from './process.js';
+import { StapleJobRunner } from './job-runner.js';
+import type { StapleDeps } from './process.js';
 
 export interface StapleWorkerOptions {
   /** ioredis connection (BullMQ duplicates it for its blocking reads). Needs maxRetriesPerRequest: null. */
@@ -12,63 +15,83 @@ export interface StapleWorkerOptions {
   prefix: string;
   /**
    * Global fetch budget, requests per second, shared by every worker process through Redis
-   * (BullMQ's queue limiter). 0 disables it. @defaultValue 500
+   * (BullMQ's queue limiter); every process must use the same value. It is also the budget of each
+   * responder host that has none of its own. 0 disables it. @defaultValue 500
    */
   rate?: number;
-  /** Jobs in flight in this process; needs ≈ rate × responder latency. @defaultValue 64 */
+  /**
+   * Per-responder-host budgets, requests/s, keyed by `host[:port]` (lowercase): shared by all
+   * processes (Bottleneck with the Redis datastore), capped by `rate`. @defaultValue {}
+   */
+  hostRates?: Readonly<Record<string, number>>;
+  /**
+   * Jobs in flight in this process: rate × responder latency is needed to reach the rate (500/s at
+   * 20-100 ms is 10-50), plus room for jobs waiting on a slow host. @defaultValue 64
+   */
   concurrency?: number;
   backoff?: BackoffPolicy;
+  /** Tuning of the reaction to 429 (pause, decrease, regrowth). */
+  hostRatePolicy?: Partial<HostRatePolicy>;
+  /** A limiter to use instead of the worker's own (tests; several workers in one process). Not closed with the worker. */
+  hostLimiter?: HostLimiter;
   deps: StapleDeps;
   /** Start taking jobs at once. @defaultValue true */
   autorun?: boolean;
 }
 
 /**
- * The worker pool of one process. Each job: fetch → verify → store (processStaple). Failures are
- * recorded in the store's meta (`lastError`), never in the staple; retryable ones come back with
- * backoff, the others fail at once.
+ * The worker pool of one process. Each job: acquire the responder host's budget, then fetch → verify
+ * → store (see StapleJobRunner). `close()` also closes the host limiter it created.
  */
-export function createStapleWorker(options: StapleWorkerOptions): Worker<StapleJobData, StapleJobResult> {
-  const { deps } = options;
-  const policy = options.backoff ?? DEFAULT_BACKOFF;
-  const rate = options.rate ?? 500;
+export class StapleWorker extends Worker<StapleJobData, StapleJobResult> {
+  readonly hostLimiter: HostLimiter;
+  private readonly ownsLimiter: boolean;
 
-  const processor = async (job: Job<StapleJobData, StapleJobResult>): Promise<StapleJobResult> => {
-    try {
-      return await processStaple(job.data, deps);
-    } catch (err) {
-      const failure =
-        err instanceof StapleJobError
-          ? err
-          : new StapleJobError('internal', err instanceof Error ? err.message : String(err), { retryable: true, cause: err });
-      if (failure.code !== 'rate-limited') {
-        const target = job.data;
-        await deps.store.recordFailure(
-          target.fingerprint,
-          { code: failure.code, message: failure.message, at: new Date(deps.now()) },
-          { names: target.names, mustStaple: target.mustStaple, certNotAfter: target.certNotAfter, responder: failure.responder },
-        );
-      }
-      if (!failure.retryable) throw new UnrecoverableError(failure.message);
-      throw failure;
-    }
-  };
+  constructor(options: StapleWorkerOptions) {
+    const { deps } = options;
+    const policy = options.backoff ?? DEFAULT_BACKOFF;
+    const rate = options.rate ?? 500;
+    const limiter =
+      options.hostLimiter ??
+      new HostLimiter({
+        connection: options.connection,
+        prefix: options.prefix,
+        globalRate: rate,
+        hostRates: options.hostRates ?? {},
+        policy: options.hostRatePolicy ?? {},
+        now: deps.now,
+        log: deps.log,
+      });
+    const runner = new StapleJobRunner({ deps, limiter });
+    super(STAPLE_QUEUE, (job, token) => runner.run(job, token), {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 64,
+      autorun: options.autorun ?? true,
+      // Spread the budget over 10 windows a second: a whole second's worth at once would hit the
+      // responder as a burst far above its steady rate. (The host limiter then spaces requests evenly.)
+      ...(rate > 0 ? { limiter: limiterFor(rate) } : {}),
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 0 },
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          retryDelay(attemptsMade, policy, Math.random, err instanceof StapleJobError ? err.retryAfterMs : undefined),
+      },
+    });
+    this.hostLimiter = limiter;
+    this.ownsLimiter = options.hostLimiter === undefined;
+  }
 
-  return new Worker<StapleJobData, StapleJobResult>(STAPLE_QUEUE, processor, {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 64,
-    autorun: options.autorun ?? true,
-    // Spread the budget over 10 windows a second: a whole second's worth at once would hit the
-    // responder as a burst far above its steady rate.
-    ...(rate > 0 ? { limiter: limiterFor(rate) } : {}),
-    removeOnComplete: { count: 0 },
-    removeOnFail: { count: 0 },
-    settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-        retryDelay(attemptsMade, policy, Math.random, err instanceof StapleJobError ? err.retryAfterMs : undefined),
-    },
-  });
+  /** Waits for the jobs in flight (unless `force`), then closes the host limiter it created. */
+  override async close(force = false): Promise<void> {
+    await super.close(force);
+    if (this.ownsLimiter) await this.hostLimiter.close();
+  }
+}
+
+/** Starts the worker pool of this process (kept for callers of the original API). */
+export function createStapleWorker(options: StapleWorkerOptions): StapleWorker {
+  return new StapleWorker(options);
 }
 
 /** BullMQ limiter windows for a requests-per-second budget: 100 ms windows when the rate allows. */

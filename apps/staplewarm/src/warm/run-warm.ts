@@ -34,7 +34,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
 
   const store = new StapleStore(redis, { prefix: config.prefix });
   const states = options.force ? new Map() : await store.states(report.targets.map((t) => t.fingerprint));
-  const toFetch = report.targets.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt));
+  const toFetch = report.targets.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt, t.fingerprint));
   const byFingerprint = new Map<string, ScannedTarget>(toFetch.map((t) => [t.fingerprint, t]));
 
   const prefix = queuePrefix(config.prefix);
@@ -48,12 +48,13 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       options.progress.update(toFetch.length - remaining, failedSoFar);
     },
   });
-  const client = new OcspClient({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs });
+  const client = new OcspClient({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, connectionsPerOrigin: config.concurrency });
   const worker = options.work
     ? createStapleWorker({
         connection: redis,
         prefix,
         rate: config.rate,
+        hostRates: config.hostRates,
         concurrency: config.concurrency,
         backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
         deps: { client, verifier: new OcspVerifier(), store, now, log },

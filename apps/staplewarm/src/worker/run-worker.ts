@@ -1,0 +1,59 @@
+import { OcspClient } from '@staplewarm/fetch';
+import { OcspVerifier } from '@staplewarm/ocsp';
+import { createStapleWorker, type StapleLogger } from '@staplewarm/queue';
+import { StapleStore } from '@staplewarm/store';
+import type { Redis } from 'ioredis';
+import { queuePrefix, type Config } from '../config.js';
+import { startMetricsEndpoint } from '../metrics-endpoint.js';
+
+export interface RunningWorker {
+  /** `/metrics` URL, when metrics are on. */
+  metricsUrl: string | undefined;
+  /** Finishes the jobs in flight, then closes everything this worker opened (not `redis`). */
+  stop(): Promise<void>;
+}
+
+/** An OCSP client with a connection for every job in flight, so concurrency is never capped by the pool. */
+export function ocspClientFor(config: Pick<Config, 'concurrency' | 'connectTimeoutMs' | 'responseTimeoutMs'>): OcspClient {
+  return new OcspClient({
+    connectTimeoutMs: config.connectTimeoutMs,
+    responseTimeoutMs: config.responseTimeoutMs,
+    connectionsPerOrigin: config.concurrency,
+  });
+}
+
+/**
+ * `staplewarm worker`: takes staple jobs from the shared queue until stopped, under the global rate
+ * (BullMQ limiter) and the per-host budgets, and serves /metrics.
+ */
+export async function startWorker(redis: Redis, config: Config, log: StapleLogger, now: () => number = Date.now): Promise<RunningWorker> {
+  const endpoint = await startMetricsEndpoint(config, { log, redis });
+  const client = ocspClientFor(config);
+  const worker = createStapleWorker({
+    connection: redis,
+    prefix: queuePrefix(config.prefix),
+    rate: config.rate,
+    hostRates: config.hostRates,
+    concurrency: config.concurrency,
+    deps: {
+      client,
+      verifier: new OcspVerifier(),
+      store: new StapleStore(redis, { prefix: config.prefix }),
+      now,
+      log,
+      ...(endpoint.observer ? { observer: endpoint.observer } : {}),
+    },
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  await worker.waitUntilReady();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    metricsUrl: endpoint.url,
+    stop: () =>
+      (stopping ??= (async () => {
+        await worker.close();
+        await Promise.allSettled([client.close(), endpoint.close()]);
+      })()),
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The scheduler and its listener against a real Redis and real BullMQ (no HTTP: a plain Worker
+ * plays the fetch). Without Redis these skip locally and fail under CI=true.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Staple } from '@staplewarm/ocsp';
+import { StapleStore } from '@staplewarm/store';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
+import { StapleQueue } from './queue.js';
+import { OLDER_RESPONSE, RefreshListener } from './refresh-listener.js';
+import { RefreshRecords } from './refresh-records.js';
+import { RefreshScheduler, fingerprintOfJob, refreshJobId } from './refresh-scheduler.js';
+import { DEFAULT_REFRESH_POLICY, refreshDueAt, retryDelayAfter, type RefreshPolicy } from './schedule.js';
+
+const MINUTE = 60_000;
+const DAY = 1_440 * MINUTE;
+const policy: RefreshPolicy = { ...DEFAULT_REFRESH_POLICY, retryBaseMs: 60_000, retryMinMs: 30_000 };
+
+async function connect(): Promise<Redis | undefined> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
+    process.emitWarning('packages/queue: Redis not reachable; skipping the refresh scheduler tests');
+    return undefined;
+  }
+}
+
+const redisOrUndefined = await connect();
+
+function target(label: string): StapleJobData {
+  return {
+    fingerprint: createHash('sha256').update(label).digest('hex'),
+    names: [`${label}.example.test`],
+    mustStaple: false,
+    certNotAfter: Date.now() + 60 * DAY,
+    ocspUrls: ['http://127.0.0.1:9/'],
+    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
+    request: 'MAA=',
+    issuerSpki: 'MAA=',
+    subject: `CN=${label}`,
+  };
+}
+
+function staple(thisUpdate: number): Staple {
+  return {
+    der: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]),
+    status: 'good',
+    thisUpdate: new Date(thisUpdate),
+    nextUpdate: new Date(thisUpdate + 7 * DAY),
+    producedAt: new Date(thisUpdate),
+    expiresAt: new Date(thisUpdate + 7 * DAY),
+    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
+    signer: 'issuer',
+  };
+}
+
+describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
+  const redis = redisOrUndefined as Redis;
+  let root: string;
+  let store: StapleStore;
+  let queue: StapleQueue;
+  let scheduler: RefreshScheduler;
+  const qp = () => `${root}bull`;
+  const newScheduler = () => new RefreshScheduler({ queue: queue.queue, store, connection: redis, prefix: qp(), policy });
+  const jobOf = async (fp: string) => {
+    const id = await queue.queue.getDeduplicationJobId(fp);
+    return id ? queue.queue.getJob(id) : undefined;
+  };
+  const jobCount = async () => (await queue.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized')) as Record<string, number>;
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+  beforeEach(() => {
+    root = `test:${randomBytes(6).toString('hex')}:ocsp:`;
+    store = new StapleStore(redis, { prefix: root });
+    queue = new StapleQueue({ connection: redis, prefix: qp() });
+    scheduler = newScheduler();
+  });
+
+  afterEach(async () => {
+    await queue.queue.obliterate({ force: true });
+    await queue.close();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${root}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  });
+
+  afterAll(() => redis.quit());
+
+  it('gives each new certificate one job due at once, however often and by how many processes it is tracked', async () => {
+    const targets = ['a', 'b', 'c'].map(target);
+    expect(await scheduler.track(targets)).toEqual({ tracked: 3, added: 3, removed: 0, scheduled: 3, dueNow: 3 });
+    expect(await scheduler.track(targets)).toMatchObject({ added: 0, scheduled: 0 });
+    expect(await newScheduler().track(targets)).toMatchObject({ added: 3, scheduled: 0 }); // another serve process
+    expect(total(await jobCount())).toBe(3);
+    const job = await jobOf(targets[0]?.fingerprint ?? '');
+    expect(job?.id).toBe(refreshJobId(targets[0]?.fingerprint ?? '', 0));
+    expect(job?.data.names).toEqual(['a.example.test']);
+  });
+
+  it('moves a certificate to the refresh point of its newer staple, replacing its delayed job', async () => {
+    const t = target('fresh');
+    const write = (thisUpdate: number) =>
+      store.write({ fingerprint: t.fingerprint, staple: staple(thisUpdate), responder: 'http://r.test/', names: t.names, mustStaple: false, certNotAfter: t.certNotAfter, fetchedAt: new Date() }, Date.now());
+    const dueOf = (thisUpdate: number) =>
+      refreshDueAt({ hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) }, t.fingerprint, policy) ?? 0;
+    const older = Date.now() - 60 * MINUTE;
+    await write(older);
+    await scheduler.track([t]);
+    expect((await jobOf(t.fingerprint))?.id).toBe(refreshJobId(t.fingerprint, dueOf(older)));
+
+    const newer = Date.now() - MINUTE; // refreshed by someone else (a warm run)
+    await write(newer);
+    expect(await scheduler.track([t])).toMatchObject({ scheduled: 1, dueNow: 0 });
+    const job = await jobOf(t.fingerprint);
+    expect(job?.id).toBe(refreshJobId(t.fingerprint, dueOf(newer)));
+    expect(await job?.getState()).toBe('delayed');
+    expect(Math.abs((job?.timestamp ?? 0) + (job?.delay ?? 0) - dueOf(newer))).toBeLessThan(5_000);
+    expect(total(await jobCount())).toBe(1);
+  });
+
+  it('removes the job of a certificate that is no longer tracked', async () => {
+    const [keep, drop] = [target('keep'), target('drop')];
+    await scheduler.track([keep, drop]);
+    expect(await scheduler.track([keep])).toMatchObject({ removed: 1, tracked: 1 });
+    expect(await jobOf(drop.fingerprint)).toBeUndefined();
+    expect(total(await jobCount())).toBe(1);
+  });
+
+  it('counts a settled attempt once, and schedules the retry after it', async () => {
+    const t = target('settle');
+    await scheduler.track([t]);
+    await queue.queue.remove(refreshJobId(t.fingerprint, 0)); // as if a worker had run it
+    const at = Date.now();
+    await scheduler.settle([{ fingerprint: t.fingerprint, at }]);
+    await scheduler.settle([{ fingerprint: t.fingerprint, at }]); // the same event, seen by a second process
+    await scheduler.settle([{ fingerprint: t.fingerprint, at: at - 1_000 }]); // a late, older one
+    const records = await new RefreshRecords(redis, qp()).read([t.fingerprint]);
+    expect(records.get(t.fingerprint)).toEqual({ at, streak: 1 });
+    const retryAt = at + retryDelayAfter(1, at, { hasStaple: false }, t.fingerprint, policy);
+    const job = await jobOf(t.fingerprint);
+    expect(job?.id).toBe(refreshJobId(t.fingerprint, retryAt));
+    expect(await job?.getState()).toBe('delayed');
+    expect(await redis.pttl(new RefreshRecords(redis, qp()).key(t.fingerprint))).toBeGreaterThan(DAY);
+  });
+
+  it('ignores settlements of certificates it does not track', async () => {
+    expect(await scheduler.settle([{ fingerprint: target('stranger').fingerprint, at: Date.now() }])).toBe(0);
+    expect(total(await jobCount())).toBe(0);
+  });
+
+  it('reads fingerprints back from refresh and warm job ids', () => {
+    const fp = target('x').fingerprint;
+    expect(fingerprintOfJob(refreshJobId(fp, 1_700_000_000_123))).toBe(fp);
+    expect(fingerprintOfJob(fp)).toBe(fp);
+    expect(fingerprintOfJob('something-else')).toBeUndefined();
+  });
+
+  it('schedules the next attempt when a worker anywhere settles a job, and notes refused older responses', async () => {
+    const [failing, stale] = [target('fails'), target('stale')];
+    const listener = new RefreshListener({ connection: redis, prefix: qp(), scheduler, store, flushMs: 20 });
+    await listener.start();
+    const worker = new Worker<StapleJobData, StapleJobResult>(
+      STAPLE_QUEUE,
+      async (job) => {
+        if (job.data.fingerprint === failing.fingerprint) throw new UnrecoverableError('http-500: responder down');
+        return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
+      },
+      { connection: redis, prefix: qp() },
+    );
+    try {
+      await scheduler.track([failing, stale]);
+      const records = new RefreshRecords(redis, qp());
+      const deadline = Date.now() + 10_000;
+      while ((await records.read([failing.fingerprint, stale.fingerprint])).size < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await listener.flush();
+      await scheduler.idle();
+      const settled = await records.read([failing.fingerprint, stale.fingerprint]);
+      expect(settled.get(failing.fingerprint)?.streak).toBe(1);
+      expect(settled.get(stale.fingerprint)?.streak).toBe(1);
+      for (const t of [failing, stale]) {
+        const job = await jobOf(t.fingerprint);
+        expect(await job?.getState()).toBe('delayed');
+        expect(job?.id).not.toBe(refreshJobId(t.fingerprint, 0));
+      }
+      const { meta } = await store.get(stale.fingerprint);
+      expect(meta?.lastErrorCode).toBe(OLDER_RESPONSE);
+    } finally {
+      await worker.close();
+      await listener.close();
+    }
+  });
+});

@@ -1,0 +1,212 @@
+import type { StapleStore } from '@staplewarm/store';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './job.js';
+import { RefreshRecords } from './refresh-records.js';
+import { DEFAULT_REFRESH_POLICY, needsFetch, nextAttemptAt, type RefreshPolicy } from './schedule.js';
+
+export interface RefreshSchedulerOptions {
+  /** The staple queue (`StapleQueue.queue`): refresh jobs are ordinary fetch jobs, delayed. */
+  queue: Queue<StapleJobData, StapleJobResult>;
+  store: StapleStore;
+  /** Connection for the scheduler's records (the BullMQ prefix's `refresh:<fp>` hashes). */
+  connection: Redis;
+  /** BullMQ key prefix shared by the fleet. */
+  prefix: string;
+  policy?: RefreshPolicy;
+  /** Attempts per job before it fails (BullMQ retries with the worker's backoff). @defaultValue 5 */
+  attempts?: number;
+  /** The clock, epoch ms. */
+  now?: () => number;
+  log?: StapleLogger;
+}
+
+/** What one `track` call changed. */
+export interface TrackResult {
+  tracked: number;
+  /** Certificates not tracked before this call. */
+  added: number;
+  /** Certificates tracked before and gone now: their scheduled job was removed. */
+  removed: number;
+  /** Jobs submitted: added, or moved to a new time (BullMQ keeps a job whose id it already holds). */
+  scheduled: number;
+  /** Of those, jobs due at once (missing, due or new certificates). */
+  dueNow: number;
+}
+
+/** A settled attempt at a tracked certificate: the queue event's time. */
+export interface Settlement {
+  fingerprint: string;
+  at: number;
+}
+
+const CHUNK = 1_000;
+/** How long a settled refresh job stays in Redis (~1 KB each): longer than settling takes. */
+const SETTLED_JOB_AGE_SECONDS = 30;
+const JOB_ID = /^([0-9a-f]{64})(?:-\d+)?$/;
+
+/**
+ * Job id of a refresh: `<fp>-<due time, epoch ms>`. Every process computes the same due time for a
+ * certificate (from the store, the attempt record and the fingerprint), so the same id: BullMQ
+ * adds it once however many `serve` processes schedule it. Each next attempt is due strictly after
+ * the last one settled, so it never reuses the id of a job that just ran.
+ * (BullMQ refuses ':' in custom ids.)
+ */
+export function refreshJobId(fingerprint: string, dueAt: number): string {
+  return `${fingerprint}-${Math.max(0, Math.floor(dueAt))}`;
+}
+
+/** The fingerprint a staple job is about: refresh ids (`<fp>-<ms>`) and warm ids (`<fp>`). */
+export function fingerprintOfJob(jobId: string): string | undefined {
+  return JOB_ID.exec(jobId)?.[1];
+}
+
+/**
+ * Keeps one job per tracked certificate in the queue, at the time the schedule says. Reconciling
+ * is idempotent ("make sure the job for this certificate is the one due at nextAttemptAt"), so it
+ * runs on every scan and after every settled attempt, in any number of processes. A certificate's
+ * current job is found through BullMQ deduplication (id = fingerprint), and a job at a new time
+ * replaces a delayed one; a job already waiting or running is left alone, and its settlement
+ * schedules the next.
+ */
+export class RefreshScheduler {
+  private readonly options: RefreshSchedulerOptions;
+  private readonly policy: RefreshPolicy;
+  private readonly records: RefreshRecords;
+  private readonly now: () => number;
+  private readonly log: StapleLogger;
+  private targets = new Map<string, StapleJobData>();
+  /** One reconciliation at a time: scans and settlements interleave otherwise. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RefreshSchedulerOptions) {
+    this.options = options;
+    this.policy = options.policy ?? DEFAULT_REFRESH_POLICY;
+    this.records = new RefreshRecords(options.connection, options.prefix);
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? silentLogger;
+  }
+
+  target(fingerprint: string): StapleJobData | undefined {
+    return this.targets.get(fingerprint);
+  }
+
+  /**
+   * Replaces the tracked set with a scan's targets: removes the scheduled jobs of certificates no
+   * longer there (a job already running finishes, and nothing schedules it again), then makes
+   * sure every tracked certificate has its job, new ones due at once.
+   */
+  track(targets: readonly StapleJobData[]): Promise<TrackResult> {
+    return this.serialize(async () => {
+      const next = new Map(targets.map((t) => [t.fingerprint, t]));
+      const gone = [...this.targets.keys()].filter((fp) => !next.has(fp));
+      const added = [...next.keys()].filter((fp) => !this.targets.has(fp)).length;
+      this.targets = next;
+      await this.unschedule(gone);
+      const { scheduled, dueNow } = await this.reconcile([...next.keys()]);
+      return { tracked: next.size, added, removed: gone.length, scheduled, dueNow };
+    });
+  }
+
+  /**
+   * Records settled attempts (each counted once, whatever process reports it) and schedules the
+   * next attempt of each certificate. Untracked certificates are ignored: another process tracks
+   * them, or they were removed.
+   */
+  settle(settlements: readonly Settlement[]): Promise<number> {
+    return this.serialize(async () => {
+      const latest = new Map<string, number>();
+      for (const s of settlements) {
+        if (this.targets.has(s.fingerprint)) latest.set(s.fingerprint, Math.max(s.at, latest.get(s.fingerprint) ?? 0));
+      }
+      const fps = [...latest.keys()];
+      let scheduled = 0;
+      for (let i = 0; i < fps.length; i += CHUNK) {
+        const chunk = fps.slice(i, i + CHUNK);
+        const states = await this.options.store.states(chunk);
+        const records = await this.records.settle(
+          chunk.map((fp) => {
+            const at = latest.get(fp) ?? 0;
+            return { fingerprint: fp, at, stillDue: needsFetch(states.get(fp), at, fp, this.policy) };
+          }),
+        );
+        scheduled += (await this.ensureJobs(chunk, states, records)).scheduled;
+      }
+      return scheduled;
+    });
+  }
+
+  /** Waits for reconciliations in progress. */
+  async idle(): Promise<void> {
+    await this.tail.catch(() => undefined);
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.catch(() => undefined).then(work);
+    this.tail = run;
+    return run;
+  }
+
+  private async reconcile(fps: readonly string[]): Promise<{ scheduled: number; dueNow: number }> {
+    const total = { scheduled: 0, dueNow: 0 };
+    for (let i = 0; i < fps.length; i += CHUNK) {
+      const chunk = fps.slice(i, i + CHUNK);
+      const [states, records] = await Promise.all([this.options.store.states(chunk), this.records.read(chunk)]);
+      const result = await this.ensureJobs(chunk, states, records);
+      total.scheduled += result.scheduled;
+      total.dueNow += result.dueNow;
+    }
+    return total;
+  }
+
+  private async ensureJobs(
+    fps: readonly string[],
+    states: Awaited<ReturnType<StapleStore['states']>>,
+    records: Awaited<ReturnType<RefreshRecords['read']>>,
+  ): Promise<{ scheduled: number; dueNow: number }> {
+    const { queue } = this.options;
+    const current = await Promise.all(fps.map((fp) => queue.getDeduplicationJobId(fp)));
+    const now = this.now();
+    let dueNow = 0;
+    const jobs = [];
+    for (const [i, fp] of fps.entries()) {
+      const data = this.targets.get(fp);
+      if (!data) continue;
+      const at = nextAttemptAt(states.get(fp), records.get(fp), fp, this.policy);
+      const jobId = refreshJobId(fp, at);
+      if (current[i] === jobId) continue;
+      const delay = Math.max(0, at - now);
+      if (delay === 0) dueNow++;
+      jobs.push({
+        name: FETCH_JOB,
+        data,
+        opts: {
+          jobId,
+          delay,
+          attempts: this.options.attempts ?? 5,
+          backoff: { type: 'staple' },
+          // Kept a little while, so a process that schedules the same slot late (a scan racing the
+          // settlement, a lagging peer) finds the id taken instead of fetching again.
+          removeOnComplete: { age: SETTLED_JOB_AGE_SECONDS },
+          removeOnFail: { age: SETTLED_JOB_AGE_SECONDS },
+          // One job per certificate: a job at a new time replaces a delayed one.
+          deduplication: { id: fp, replace: true },
+        },
+      });
+    }
+    if (jobs.length > 0) await queue.addBulk(jobs);
+    return { scheduled: jobs.length, dueNow };
+  }
+
+  private async unschedule(fps: readonly string[]): Promise<void> {
+    const { queue } = this.options;
+    for (let i = 0; i < fps.length; i += CHUNK) {
+      const chunk = fps.slice(i, i + CHUNK);
+      const ids = await Promise.all(chunk.map((fp) => queue.getDeduplicationJobId(fp)));
+      // remove() leaves a job that is running (locked); it ends, and nothing schedules it again.
+      const removed = await Promise.all(ids.map((id) => (id ? queue.remove(id) : 0)));
+      const kept = ids.filter((id, j) => id && removed[j] === 0).length;
+      if (kept > 0) this.log.info({ certificates: kept }, 'removed certificates with a job in progress: it finishes, none follows');
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * StapleWorker against a real Redis and BullMQ, with a scripted responder (the OcspClient and the
+ * verifier are stand-ins): 429s hand jobs back without spending attempts, pause only their host, and
+ * are observed. Without Redis these skip locally and fail under CI=true.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { FetchError, type OcspClient, type OcspFetchRequest, type OcspFetchResult } from '@staplewarm/fetch';
+import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
+import { StapleStore } from '@staplewarm/store';
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { silentLogger, type StapleJobData, type StapleJobResult } from './job.js';
+import type { AttemptOutcome, StapleObserver } from './observer.js';
+import { StapleQueue } from './queue.js';
+import { StapleWorker } from './worker.js';
+
+async function connect(): Promise<Redis | undefined> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
+    process.emitWarning('packages/queue: Redis not reachable; skipping the worker tests');
+    return undefined;
+  }
+}
+
+const redis = await connect();
+const DAY = 86_400_000;
+
+function target(label: string, url: string): StapleJobData {
+  return {
+    fingerprint: createHash('sha256').update(label).digest('hex'),
+    names: [`${label}.example.test`],
+    mustStaple: false,
+    certNotAfter: Date.now() + 60 * DAY,
+    ocspUrls: [url],
+    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
+    request: 'MAA=',
+    issuerSpki: 'MAA=',
+    subject: `CN=${label}`,
+  };
+}
+
+const now = Date.now();
+const goodStaple: Staple = {
+  der: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]),
+  status: 'good',
+  thisUpdate: new Date(now - 60_000),
+  nextUpdate: new Date(now + 7 * DAY),
+  producedAt: new Date(now - 60_000),
+  expiresAt: new Date(now + 7 * DAY),
+  certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
+  signer: 'issuer',
+};
+const verifier = { verify: () => goodStaple } as unknown as OcspVerifier;
+
+/** A responder scripted per URL: each answer is taken in turn, the last one repeats. */
+function scriptedClient(script: Record<string, ('429' | '500' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
+  const calls: string[] = [];
+  const client = {
+    fetch: async (req: OcspFetchRequest): Promise<OcspFetchResult> => {
+      const url = req.urls[0]!;
+      const answers = script[url]!;
+      const answer = answers[Math.min(calls.filter((u) => u === url).length, answers.length - 1)];
+      calls.push(url);
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (answer === 'ok') return { ok: true, response: { body: Buffer.alloc(1), url, method: 'GET', status: 200, elapsedMs: 1 }, attempts: [] };
+      const error =
+        answer === '429'
+          ? new FetchError('rate-limited', url, `${url}: HTTP 429`, retryAfterMs === undefined ? { status: 429 } : { status: 429, retryAfterMs })
+          : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
+      return { ok: false, error, attempts: [error] };
+    },
+  };
+  return { client: client as unknown as OcspClient, calls };
+}
+
+function recordingObserver() {
+  const fetches: [string, AttemptOutcome][] = [];
+  const pauses: [string, number][] = [];
+  const observer: StapleObserver = {
+    fetchObserved: (host, outcome) => void fetches.push([host, outcome]),
+    rateLimited: (host, seconds) => void pauses.push([host, seconds]),
+    revocationSeen: () => {},
+  };
+  return { observer, fetches, pauses };
+}
+
+describe.skipIf(!redis)('StapleWorker and 429', () => {
+  const prefix = `test:${randomBytes(6).toString('hex')}:`;
+  const bull = `${prefix}bull`;
+  const open: { close(): Promise<void> }[] = [];
+
+  async function start(opts: { client: OcspClient; observer?: StapleObserver; rate: number; attempts: number; jobs: StapleJobData[] }) {
+    const store = new StapleStore(redis!, { prefix });
+    const queue = new StapleQueue({ connection: redis!, prefix: bull, attempts: opts.attempts });
+    const worker = new StapleWorker({
+      connection: redis!,
+      prefix: bull,
+      rate: opts.rate,
+      backoff: { baseMs: 20, maxMs: 40 },
+      hostRatePolicy: { backoff: { baseMs: 50, maxMs: 100 } },
+      deps: { client: opts.client, verifier, store, now: Date.now, log: silentLogger, ...(opts.observer ? { observer: opts.observer } : {}) },
+    });
+    open.push(worker, queue);
+    const settled: { id: string; state: 'completed' | 'failed'; attemptsMade: number; reason?: string }[] = [];
+    worker.on('completed', (job: Job<StapleJobData, StapleJobResult>) => settled.push({ id: job.id!, state: 'completed', attemptsMade: job.attemptsMade }));
+    worker.on('failed', (job) => {
+      if (job) settled.push({ id: job.id!, state: 'failed', attemptsMade: job.attemptsMade, reason: job.failedReason });
+    });
+    await queue.enqueue(opts.jobs);
+    return { store, queue, worker, settled };
+  }
+
+  async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  afterEach(async () => {
+    for (const closable of open.splice(0).reverse()) await closable.close();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis!.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis!.unlink(...keys);
+    } while (cursor !== '0');
+  });
+  afterAll(() => redis?.disconnect());
+
+  it('never spends an attempt on a 429, with or without Retry-After', async () => {
+    for (const retryAfterMs of [30, undefined]) {
+      const url = `http://limited-${randomBytes(3).toString('hex')}.test/`;
+      const { client, calls } = scriptedClient({ [url]: ['429', '429', '500'] }, retryAfterMs);
+      const watch = recordingObserver();
+      const job = target(`attempts-${randomBytes(3).toString('hex')}`, url);
+      const { settled, store } = await start({ client, observer: watch.observer, rate: 0, attempts: 2, jobs: [job] });
+      await until(() => settled.some((s) => s.attemptsMade === 2));
+      // Two 429s handed the job back; the two 500s were its two attempts ('failed' fires for each).
+      expect(settled).toEqual([1, 2].map((attemptsMade) => ({ id: job.fingerprint, state: 'failed', attemptsMade, reason: expect.stringMatching(/^http-500:/) })));
+      expect(calls).toHaveLength(4);
+      expect(watch.fetches.map(([, outcome]) => outcome)).toEqual(['http_429', 'http_429', 'http_error', 'http_error']);
+      expect(watch.pauses.length).toBeGreaterThanOrEqual(1);
+      expect((await store.get(job.fingerprint)).meta?.lastErrorCode).toBe('http-500');
+      for (const closable of open.splice(0).reverse()) await closable.close();
+    }
+  });
+
+  it('counts a burst of 429s as one episode: one pause, then every job completes on its first attempt', async () => {
+    const url = `http://only-${randomBytes(3).toString('hex')}.test/`;
+    // Answers take 30 ms: the three 429s are all in flight before the first comes back.
+    const { client } = scriptedClient({ [url]: ['429', '429', '429', 'ok'] }, 100, 30);
+    const watch = recordingObserver();
+    const jobs = Array.from({ length: 40 }, (_, i) => target(`only-${i}-${randomBytes(3).toString('hex')}`, url));
+    const { settled } = await start({ client, observer: watch.observer, rate: 1_000, attempts: 1, jobs });
+    await until(() => settled.length === jobs.length);
+    expect(settled.every((s) => s.state === 'completed' && s.attemptsMade === 1)).toBe(true);
+    expect(watch.pauses).toHaveLength(1);
+    expect(watch.pauses[0]![1]).toBeCloseTo(0.1, 2);
+  });
+
+  it('keeps serving other hosts while one answers only 429', async () => {
+    const [limited, healthy] = [`http://busy-${randomBytes(3).toString('hex')}.test/`, `http://fine-${randomBytes(3).toString('hex')}.test/`];
+    const { client } = scriptedClient({ [limited]: ['429'], [healthy]: ['ok'] }, 60_000);
+    const jobs = Array.from({ length: 60 }, (_, i) => target(`mix-${i}-${randomBytes(3).toString('hex')}`, i % 2 ? limited : healthy));
+    const { queue, settled } = await start({ client, rate: 1_000, attempts: 1, jobs });
+    await until(() => settled.length === 30);
+    expect(settled.every((s) => s.state === 'completed')).toBe(true);
+    // The limited host's certificates wait for the end of its pause, none failed.
+    await until(async () => (await queue.queue.getDelayedCount()) === 30);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * `serve` killed with SIGKILL in the middle of a cold start, then started again: the cold start
+ * completes, no certificate is lost, none is fetched more than twice. And two `serve` processes
+ * sharing one Redis fetch each certificate once. Requests are counted per certificate by a proxy in
+ * front of the simulator (the certificates' OCSP URL points at it).
+ */
+import { createServer, request, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
+import { ServeProcess, targetsOf, waitFor } from './serve-harness.js';
+
+const COUNT = 1_500;
+
+/** Forwards OCSP requests to the simulator and counts them by request (base64 DER, GET or POST). */
+async function startCountingProxy(port: number, upstreamPort: number): Promise<{ counts: Map<string, number>; server: Server }> {
+  const counts = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const key = req.method === 'GET' ? decodeURIComponent((req.url ?? '/').slice(1)) : body.toString('base64');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const upstream = request(
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { counts, server };
+}
+
+describe('serve restarted after SIGKILL mid cold start', () => {
+  let dir: string;
+  let manifest: PkiManifest;
+  let responder: Responder;
+  let proxy: { counts: Map<string, number>; server: Server };
+  let redis: Redis;
+  let serve: ServeProcess | undefined;
+  const prefix = testPrefix('serve-restart');
+  const pairPrefix = testPrefix('serve-pair');
+  const stapled = async (under = prefix) => {
+    const pipeline = redis.pipeline();
+    for (const leaf of manifest.leaves) pipeline.exists(`${under}staple:${leaf.fingerprint}`);
+    return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
+  };
+  const start = (under = prefix) =>
+    new ServeProcess(['--certs', join(dir, 'live'), '--prefix', under, '--rate', '250', '--concurrency', '16', '--scan-interval', '3600']);
+  const fetchesPerCertificate = async () => [...(await targetsOf(join(dir, 'live'))).values()].map((t) => proxy.counts.get(t.request) ?? 0);
+
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+    dir = mkdtempSync(join(tmpdir(), 'sw-serve-restart-'));
+    const [proxyPort, simPort] = [await freePort(), await freePort()];
+    manifest = await generatePki({ dir, count: COUNT, ocspUrls: [`http://127.0.0.1:${proxyPort}/`] });
+    responder = await startResponder({ pkiDir: dir, port: simPort, presign: true });
+    proxy = await startCountingProxy(proxyPort, simPort);
+  });
+
+  afterAll(async () => {
+    await ServeProcess.stopAll();
+    proxy?.server.close();
+    proxy?.server.closeAllConnections();
+    await responder?.close();
+    await deletePrefix(redis, prefix);
+    await deletePrefix(redis, pairPrefix);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes the cold start with no certificate lost and none fetched more than twice', async () => {
+    serve = start();
+    await serve.ready();
+    await waitFor(async () => (await stapled()) >= COUNT / 4, 30_000, 'a quarter of the cold start');
+    await serve.kill();
+    const atKill = await stapled();
+    expect(atKill).toBeLessThan(COUNT);
+
+    serve = start();
+    const rescan = await serve.ready();
+    expect(rescan.tracked).toBe(COUNT);
+    // Jobs the killed process was running come back once BullMQ finds them stalled (their locks expire).
+    await waitFor(async () => (await stapled()) === COUNT, 100_000, 'every staple after the restart');
+
+    const perCertificate = await fetchesPerCertificate();
+    expect(perCertificate.every((n) => n >= 1)).toBe(true);
+    expect(Math.max(...perCertificate)).toBeLessThanOrEqual(2);
+    expect(responder.stats().byOutcome.ok).toBe([...proxy.counts.values()].reduce((a, b) => a + b, 0));
+    expect(await serve.stop()).toBe(0);
+    serve = undefined;
+  }, 150_000);
+
+  it('fetches each certificate once when two serve processes share one Redis', async () => {
+    proxy.counts.clear();
+    const pair = [start(pairPrefix), start(pairPrefix)];
+    try {
+      await Promise.all(pair.map((p) => p.ready()));
+      await waitFor(async () => (await stapled(pairPrefix)) === COUNT, 40_000, 'the shared cold start');
+      await new Promise((r) => setTimeout(r, 1_000)); // room for a duplicate to show up
+      expect(new Set(await fetchesPerCertificate())).toEqual(new Set([1]));
+    } finally {
+      await Promise.all(pair.map((p) => p.stop()));
+    }
+  });
+});
