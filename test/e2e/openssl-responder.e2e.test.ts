@@ -3,7 +3,7 @@
  * `openssl ocsp -index` (RSA, delegated signer), and every stored staple checked by `openssl ocsp -respin`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -71,5 +71,17 @@ describe('warm against openssl ocsp', () => {
     expect(again).toMatchObject({ fresh: 3, fetched: 0 });
     const forced = JSON.parse((await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json', '--force'])).stdout) as { fetched: number; complete: boolean };
     expect(forced).toMatchObject({ fetched: 3, complete: true });
+  });
+
+  it('writes the cold-start figures for node_exporter with --textfile', async () => {
+    const path = join(dir, 'staplewarm.prom');
+    const run = await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--force', '--textfile', path]);
+    expect(run.code, run.stderr).toBe(0);
+    const text = readFileSync(path, 'utf8');
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('staplewarm_coldstart_seconds')).toBeGreaterThan(0);
+    expect(value('staplewarm_coldstart_progress_ratio')).toBe(1);
+    expect(value('staplewarm_certificates{state="stapled_good"}')).toBe(2);
+    expect(value('staplewarm_certificates{state="stapled_revoked"}')).toBe(1);
   });
 });

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { StaplewarmMetrics, writeTextfile } from '@staplewarm/metrics';
 import { loadConfig, type ConfigFlags } from '../config.js';
+import { metricsObserver, startMetricsEndpoint } from '../metrics-endpoint.js';
 import { createLogger } from '../log.js';
 import { createProgress } from '../progress.js';
 import { connectRedis } from '../redis.js';
@@ -9,6 +11,7 @@ import { withCommonOptions } from './common.js';
 
 interface WarmFlags extends ConfigFlags {
   certs: string[];
+  textfile?: string;
   force?: boolean;
   work: boolean;
   json?: boolean;
@@ -25,11 +28,18 @@ export function registerWarm(program: Command): void {
       .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 64]')
       .option('--force', 'fetch every certificate, even those whose staple is still fresh')
       .option('--no-work', 'only enqueue and wait: `staplewarm worker` processes do the fetching')
-      .option('--json', 'print the summary as JSON on stdout'),
+      .option('--json', 'print the summary as JSON on stdout')
+      .option('--metrics-port <port>', 'serve /metrics while warming (off unless given: a worker on this host may hold the default port)')
+      .option('--metrics-host <address>', 'address /metrics binds to [env STAPLEWARM_METRICS_HOST, default 127.0.0.1]')
+      .option('--textfile <path.prom>', 'write the final figures for node_exporter\'s textfile collector (cron-driven runs)'),
   ).action(async (flags: WarmFlags) => {
-    const config = loadConfig(flags);
+    // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
+    const loaded = loadConfig(flags);
+    const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const endpoint = await startMetricsEndpoint(config, { log });
+    const metrics = endpoint.metrics ?? (flags.textfile ? new StaplewarmMetrics({ defaultMetrics: false }) : undefined);
     try {
       const summary = await runWarm(redis, {
         certs: flags.certs,
@@ -38,10 +48,13 @@ export function registerWarm(program: Command): void {
         config,
         log,
         progress: flags.json ? { start() {}, update() {}, stop() {} } : createProgress(),
+        metrics: metrics ? { metrics, observer: endpoint.observer ?? metricsObserver(metrics, log) } : undefined,
       });
+      if (flags.textfile && metrics) await writeTextfile(metrics, flags.textfile);
       process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
       process.exitCode = summary.complete ? 0 : 1;
     } finally {
+      await endpoint.close();
       redis.disconnect();
     }
   });

@@ -1,6 +1,7 @@
 import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
-import { DEFAULT_BACKOFF, JobTracker, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
+import type { StaplewarmMetrics } from '@staplewarm/metrics';
+import { DEFAULT_BACKOFF, JobTracker, type StapleObserver, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -17,6 +18,8 @@ export interface WarmOptions {
   config: Config;
   log: StapleLogger;
   progress: Progress;
+  /** Cold-start gauges and fetch counters for this run (`--metrics-port`, `--textfile`). */
+  metrics?: { metrics: StaplewarmMetrics; observer: StapleObserver };
   now?: () => number;
 }
 
@@ -28,6 +31,8 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   const now = options.now ?? Date.now;
   const { config, log } = options;
   const startedAt = now();
+  // A warm run is a cold start: the gauge measures from here until every staple is in.
+  options.metrics?.metrics.coldStart.start(startedAt);
 
   const report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash });
   log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead }, 'scan finished');
@@ -46,6 +51,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     onSettled: (settled, remaining) => {
       if (settled.state !== 'completed') failedSoFar++;
       options.progress.update(toFetch.length - remaining, failedSoFar);
+      options.metrics?.metrics.coldStart.progress(toFetch.length - remaining, toFetch.length, now());
     },
   });
   const client = new OcspClient({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, connectionsPerOrigin: config.concurrency });
@@ -57,7 +63,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
         hostRates: config.hostRates,
         concurrency: config.concurrency,
         backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
-        deps: { client, verifier: new OcspVerifier(), store, now, log },
+        deps: { client, verifier: new OcspVerifier(), store, now, log, observer: options.metrics?.observer },
       })
     : undefined;
 
@@ -118,7 +124,23 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   const failedTotal = summary.failures.length + summary.unknown;
   summary.complete = failedTotal === 0 && report.problems.length === 0;
   summary.elapsedSeconds = (now() - startedAt) / 1000;
+  reportStates(options.metrics?.metrics, summary, now());
   return summary;
+}
+
+/** The run's final figures as gauges (what `--textfile` writes for cron-driven runs). */
+function reportStates(metrics: StaplewarmMetrics | undefined, summary: WarmSummary, now: number): void {
+  if (!metrics) return;
+  const failed = summary.failures.length + summary.unknown;
+  // Nothing was fetched (every staple fresh): the cold start is over at once.
+  if (metrics.coldStart.state === 'running' && failed === 0) metrics.coldStart.finish(now);
+  metrics.setCertificateStates({
+    stapled_good: summary.stored.good,
+    stapled_revoked: summary.stored.revoked,
+    no_ocsp_url: summary.noOcspUrl,
+    failing: failed,
+    missing: failed + summary.problems.length,
+  });
 }
 
 function failureOf(target: ScannedTarget, code: string, reason: string): WarmFailure {
