@@ -111,5 +111,14 @@ export async function startOpensslResponder(
   const child = spawn('openssl', ['ocsp', '-index', pki.indexTxt, '-port', String(port), '-rsigner', pki.signerPem, '-rkey', pki.signerKey,
     '-CA', pki.issuerPem, '-nmin', '60', '-multi', '4', '-ignore_err'], { cwd: pki.dir, stdio: 'ignore' });
   await waitForPort(port);
-  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => child.kill('SIGTERM') };
+  // `-multi` makes openssl lead its own process group and fork children that outlive (and spin
+  // without) their parent: signal the whole group.
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM'); // not (yet) a group leader
+    }
+  };
+  return { url: `http://127.0.0.1:${port}`, process: child, stop };
 }
