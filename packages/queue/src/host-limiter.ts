@@ -1,10 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { DEFAULT_HOST_HEALTH_POLICY, HostHealth, type HostHealthPolicy } from './host-health.js';
+import { InFlightGate } from './in-flight.js';
 import { HostLeases } from './host-lease.js';
 import { DEFAULT_HOST_RATE_POLICY, afterRateLimited, hostRateAt, type HostRatePolicy } from './host-rate.js';
 import { HostStateStore, type VersionedHostState } from './host-state.js';
 import { silentLogger, type StapleLogger } from './job.js';
-import { LeaseBook, leaseSize, type LeaseSize } from './lease-book.js';
+import { HostPacer } from './host-pacer.js';
+import { leaseSize } from './lease-book.js';
 import { RateMeter } from './rate-meter.js';
 
 export interface HostLimiterOptions {
@@ -17,17 +19,34 @@ export interface HostLimiterOptions {
   /** Requests/s per responder host (`host[:port]`, lowercase), capped by the global rate. */
   hostRates?: Readonly<Record<string, number>>;
   policy?: Partial<HostRatePolicy>;
+  /** When a host counts as down (local to this process). */
+  health?: Partial<HostHealthPolicy>;
   /** How often the shared state of active hosts is re-read. @defaultValue 200 */
   syncIntervalMs?: number;
   /** Longest local queue for a host, in time at its rate, before jobs are handed back. @defaultValue 500 */
   maxQueueMs?: number;
+  /**
+   * Requests in flight to one host in this process, at most: below the worker's concurrency, so a
+   * host that hangs cannot take every slot. A request over it waits up to `busyWaitMs` for one of
+   * them to end (a healthy host ends one every few ms), else it is handed back for `busyRetryMs`.
+   * @defaultValue Infinity
+   */
+  maxInFlight?: number;
+  /** @defaultValue 250 */
+  busyWaitMs?: number;
+  /** @defaultValue 1000 */
+  busyRetryMs?: number;
   now?: () => number;
   random?: () => number;
   log?: StapleLogger;
 }
 
-/** `granted`: send now. Otherwise the host cannot take the request before `until` (epoch ms). */
-export type HostPermit = { granted: true } | { granted: false; until: number; reason: 'paused' | 'backlog' };
+/**
+ * `granted`: send now. Otherwise the host cannot take the request before `until` (epoch ms):
+ * `paused` after a 429, `backlog` when its local queue is full, `busy` when it holds its share of
+ * this process's requests in flight, `down` when it stopped answering.
+ */
+export type HostPermit = { granted: true } | { granted: false; until: number; reason: 'paused' | 'backlog' | 'busy' | 'down' };
 
 const GRANTED: HostPermit = { granted: true };
 
@@ -36,9 +55,9 @@ interface HostEntry {
   shared: VersionedHostState;
   /** Bumped whenever this process sets `shared` itself, so a read started earlier cannot undo it. */
   updates: number;
-  book: LeaseBook;
-  leasing: Promise<void> | undefined;
-  waiting: number;
+  pacer: HostPacer;
+  health: HostHealth;
+  inFlight: InFlightGate;
   sent: RateMeter;
   lastUsed: number;
 }
@@ -53,6 +72,7 @@ export class HostLimiter {
   private readonly store: HostStateStore;
   private readonly leases: HostLeases;
   private readonly policy: HostRatePolicy;
+  private readonly healthPolicy: HostHealthPolicy;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: StapleLogger;
@@ -62,6 +82,7 @@ export class HostLimiter {
 
   constructor(private readonly options: HostLimiterOptions) {
     this.policy = { ...DEFAULT_HOST_RATE_POLICY, ...options.policy };
+    this.healthPolicy = { ...DEFAULT_HOST_HEALTH_POLICY, ...options.health };
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLogger;
@@ -101,26 +122,31 @@ export class HostLimiter {
     const paused = this.pausedPermit(entry, now);
     if (paused) return paused;
     const rate = hostRateAt(entry.shared.state, this.maxRate(host), now, this.policy);
-    if (rate === Infinity) {
-      entry.sent.record(now);
-      return GRANTED;
-    }
+    if (rate === Infinity) return this.admit(entry);
     const size = leaseSize(rate);
     const maxWaiting = Math.max(2 * size.count, Math.ceil((rate * (this.options.maxQueueMs ?? 500)) / 1000));
-    if (entry.waiting >= maxWaiting) {
-      return { granted: false, until: now + (entry.waiting + this.random() * size.count) * size.intervalMs, reason: 'backlog' };
+    if (entry.pacer.waiting >= maxWaiting) {
+      return { granted: false, until: now + (entry.pacer.waiting + this.random() * size.count) * size.intervalMs, reason: 'backlog' };
     }
-    entry.waiting++;
-    try {
-      await this.slot(entry, size);
-    } finally {
-      entry.waiting--;
+    await entry.pacer.slot(size);
+    return this.pausedPermit(entry, this.now()) ?? this.admit(entry);
+  }
+
+  /** A granted request to `host` got an answer (any HTTP status, 429 included): the host is up. */
+  answered(host: string): void {
+    const entry = this.entry(host);
+    entry.inFlight.leave();
+    entry.health.succeeded();
+  }
+
+  /** A granted request to `host` got no answer (timeout, refused, reset). */
+  unanswered(host: string): void {
+    const entry = this.entry(host);
+    entry.inFlight.leave();
+    const openedUntil = entry.health.failed(this.now());
+    if (openedUntil > 0) {
+      this.log.warn({ host, until: new Date(openedUntil).toISOString() }, `responder ${host} is not answering: failing its jobs at once for a while`);
     }
-    const sentAt = this.now();
-    const late = this.pausedPermit(entry, sentAt);
-    if (late) return late;
-    entry.sent.record(sentAt);
-    return GRANTED;
   }
 
   /**
@@ -189,7 +215,16 @@ export class HostLimiter {
   private entry(host: string): HostEntry {
     let entry = this.hosts.get(host);
     if (!entry) {
-      entry = { host, shared: { state: undefined, version: 0 }, updates: 0, book: new LeaseBook(), leasing: undefined, waiting: 0, sent: new RateMeter(), lastUsed: this.now() };
+      entry = {
+        host,
+        shared: { state: undefined, version: 0 },
+        updates: 0,
+        pacer: new HostPacer(host, this.leases, this.now),
+        health: new HostHealth(this.healthPolicy, this.random),
+        inFlight: new InFlightGate(this.options.maxInFlight ?? Infinity),
+        sent: new RateMeter(),
+        lastUsed: this.now(),
+      };
       this.hosts.set(host, entry);
       // A host seen for the first time may already be paused by another process.
       void this.sync();
@@ -203,33 +238,26 @@ export class HostLimiter {
     entry.updates++;
   }
 
+  /**
+   * Last checks before sending: the host's share of requests in flight (waiting a little for one to
+   * end), then its health (a host that stopped answering gets no request, but one probe).
+   */
+  private async admit(entry: HostEntry): Promise<HostPermit> {
+    if (!(await entry.inFlight.enter(this.options.busyWaitMs ?? 250))) {
+      return { granted: false, until: this.now() + (this.options.busyRetryMs ?? 1_000) * (1 + this.random() / 2), reason: 'busy' };
+    }
+    const now = this.now();
+    const down = entry.health.blockedUntil(now);
+    if (down !== undefined) {
+      entry.inFlight.leave();
+      return { granted: false, until: down, reason: 'down' };
+    }
+    entry.sent.record(now);
+    return GRANTED;
+  }
+
   private pausedPermit(entry: HostEntry, now: number): HostPermit | undefined {
     const until = entry.shared.state?.pausedUntil ?? 0;
     return until > now ? { granted: false, until, reason: 'paused' } : undefined;
-  }
-
-  /** Waits for a slot of a lease, leasing more (one lease at a time, shared by all waiters) when out. */
-  private async slot(entry: HostEntry, size: LeaseSize): Promise<void> {
-    for (;;) {
-      const at = entry.book.take(this.now());
-      if (at !== undefined) {
-        // Reserve the next lease before this one runs out, so the Redis round trip never stalls sending.
-        if (entry.book.remaining(this.now()) < size.count / 2) this.lease(entry, size).catch(() => {});
-        const wait = at - this.now();
-        if (wait > 0) await sleep(wait);
-        return;
-      }
-      await this.lease(entry, size);
-    }
-  }
-
-  private lease(entry: HostEntry, size: LeaseSize): Promise<void> {
-    entry.leasing ??= this.leases
-      .lease(entry.host, size.spanMs, this.now)
-      .then((start) => entry.book.add(start, size))
-      .finally(() => {
-        entry.leasing = undefined;
-      });
-    return entry.leasing;
   }
 }

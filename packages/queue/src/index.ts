@@ -21,6 +21,7 @@ export { hostOf, processStaple, type StapleDeps } from './process.js';
 export { StapleQueue, type StapleQueueOptions } from './queue.js';
 export { StapleWorker, createStapleWorker, limiterFor, type StapleWorkerOptions } from './worker.js';
 export { HostLimiter, type HostLimiterOptions, type HostPermit } from './host-limiter.js';
+export { DEFAULT_HOST_HEALTH_POLICY, HostHealth, type HostHealthPolicy } from './host-health.js';
 export {
   DEFAULT_HOST_RATE_POLICY,
   afterRateLimited,

@@ -10,11 +10,15 @@ export interface StapleJobRunnerOptions {
   random?: () => number;
 }
 
+/** Failures where the responder never answered: they count towards its circuit breaker. */
+const NO_ANSWER: ReadonlySet<string> = new Set(['timeout', 'connect', 'network']);
+
 /**
  * One job, one certificate: wait for the responder host's budget, then fetch → verify → store
  * (processStaple). A 429 pauses the host for every worker and hands the job back without counting an
- * attempt; so does a host that is paused or whose local queue is full. Other failures are recorded in
- * the store's meta (`lastError`, never the staple); retryable ones come back with backoff.
+ * attempt; so does a host that is paused or whose local queue is full. A host that stopped answering
+ * fails the attempt at once (`host-down`, see host-health.ts). Other failures are recorded in the
+ * store's meta (`lastError`, never the staple); retryable ones come back with backoff.
  */
 export class StapleJobRunner {
   private readonly random: () => number;
@@ -30,30 +34,45 @@ export class StapleJobRunner {
     const host = hostOf(target.ocspUrls[0] ?? '');
     if (host !== '') {
       const permit = await limiter.acquire(host);
+      if (!permit.granted && permit.reason === 'down') {
+        const message = `${host} stopped answering; next try after ${new Date(permit.until).toISOString()}`;
+        return this.fail(target, new StapleJobError('host-down', message, { retryable: true, responder: target.ocspUrls[0] }));
+      }
       if (!permit.granted) return this.handBack(job, token, permit.until);
     }
     const sentAt = deps.now();
     try {
-      return await processStaple(target, deps);
+      const result = await processStaple(target, deps);
+      if (host !== '') limiter.answered(host);
+      return result;
     } catch (err) {
       const failure =
         err instanceof StapleJobError
           ? err
           : new StapleJobError('internal', err instanceof Error ? err.message : String(err), { retryable: true, cause: err });
+      if (host !== '') {
+        if (NO_ANSWER.has(failure.code)) limiter.unanswered(host);
+        else limiter.answered(host);
+      }
       if (failure.code === 'rate-limited') {
         const limited = hostOf(failure.responder ?? '') || host;
         const { until, pausedMs } = await limiter.rateLimited(limited, { sentAt, retryAfterMs: failure.retryAfterMs });
         if (pausedMs > 0) deps.observer?.rateLimited(limited, pausedMs / 1000);
         return this.handBack(job, token, until);
       }
-      await deps.store.recordFailure(
-        target.fingerprint,
-        { code: failure.code, message: failure.message, at: new Date(deps.now()) },
-        { names: target.names, mustStaple: target.mustStaple, certNotAfter: target.certNotAfter, responder: failure.responder },
-      );
-      if (!failure.retryable) throw new UnrecoverableError(failure.message);
-      throw failure;
+      return this.fail(target, failure);
     }
+  }
+
+  /** Records the failed attempt in the store's meta (never the staple), then lets BullMQ retry or fail it. */
+  private async fail(target: StapleJobData, failure: StapleJobError): Promise<never> {
+    await this.options.deps.store.recordFailure(
+      target.fingerprint,
+      { code: failure.code, message: failure.message, at: new Date(this.options.deps.now()) },
+      { names: target.names, mustStaple: target.mustStaple, certNotAfter: target.certNotAfter, responder: failure.responder },
+    );
+    if (!failure.retryable) throw new UnrecoverableError(failure.message);
+    throw failure;
   }
 
   /**

@@ -15,23 +15,24 @@ describe('LeaseBook', () => {
   const size = leaseSize(500); // 10 requests, 2 ms apart, 20 ms per lease
 
   it('hands out slots in time order, spaced by the interval', () => {
-    const book = new LeaseBook();
+    const book = new LeaseBook(0);
     book.add(1_000, size);
     expect([book.take(1_000), book.take(1_000), book.take(1_000)]).toEqual([1_000, 1_002, 1_004]);
     expect(book.remaining(1_000)).toBe(7);
   });
 
-  it('lets a late request use a slot of its lease at once, never one of an ended lease', () => {
-    const book = new LeaseBook();
+  it('lets a late request catch up within the grace, never later', () => {
+    const book = new LeaseBook(100);
     book.add(1_000, size);
-    expect(book.take(1_015)).toBe(1_000); // still within the lease: goes now
-    expect(book.remaining(1_019)).toBe(9);
-    expect(book.remaining(1_020)).toBe(0); // the lease is over: its unused slots are gone
-    expect(book.take(1_020)).toBeUndefined();
+    expect(book.take(1_015)).toBe(1_000); // within the lease: goes now
+    expect(book.take(1_110)).toBe(1_002); // a stall of 90 ms after the lease: still usable
+    expect(book.remaining(1_119)).toBe(8);
+    expect(book.remaining(1_120)).toBe(0); // lease end + grace: the unused slots are gone
+    expect(book.take(1_120)).toBeUndefined();
   });
 
   it('queues a second lease behind the first', () => {
-    const book = new LeaseBook();
+    const book = new LeaseBook(0);
     book.add(1_020, size);
     book.add(1_000, size);
     const slots = Array.from({ length: 20 }, () => book.take(1_000));

@@ -23,14 +23,20 @@ export function leaseSize(rate: number, leaseMs = 20, maxCount = 50): LeaseSize 
 }
 
 /**
- * The requests leased and not yet spent. A request may go from its slot time until the end of its
- * lease; slots nobody used by then are dropped, so a quiet moment never turns into a burst later.
+ * The requests leased and not yet spent. A request may go from its slot time until `graceMs` after
+ * the end of its lease; slots nobody used by then are dropped. The grace lets sending catch up after
+ * a short stall (a late job, a slow Redis reply) instead of losing that budget, and bounds the catch-up
+ * like a token bucket's burst: at most `graceMs` worth of requests above the rate. A quiet moment
+ * longer than that never turns into a burst later.
  */
 export class LeaseBook {
   private slots: { at: number; until: number }[] = [];
 
+  /** @param graceMs - how long after the lease's end its unused slots may still be spent. @defaultValue 100 */
+  constructor(private readonly graceMs = 100) {}
+
   add(start: number, size: LeaseSize): void {
-    const until = start + size.spanMs;
+    const until = start + size.spanMs + this.graceMs;
     for (let i = 0; i < size.count; i++) this.slots.push({ at: start + i * size.intervalMs, until });
     this.slots.sort((a, b) => a.at - b.at);
   }

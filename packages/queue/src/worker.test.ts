@@ -61,7 +61,7 @@ const goodStaple: Staple = {
 const verifier = { verify: () => goodStaple } as unknown as OcspVerifier;
 
 /** A responder scripted per URL: each answer is taken in turn, the last one repeats. */
-function scriptedClient(script: Record<string, ('429' | '500' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
+function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
   const calls: string[] = [];
   const client = {
     fetch: async (req: OcspFetchRequest): Promise<OcspFetchResult> => {
@@ -74,7 +74,9 @@ function scriptedClient(script: Record<string, ('429' | '500' | 'ok')[]>, retryA
       const error =
         answer === '429'
           ? new FetchError('rate-limited', url, `${url}: HTTP 429`, retryAfterMs === undefined ? { status: 429 } : { status: 429, retryAfterMs })
-          : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
+          : answer === 'timeout'
+            ? new FetchError('timeout', url, `${url}: no answer`)
+            : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
       return { ok: false, error, attempts: [error] };
     },
   };
@@ -176,5 +178,21 @@ describe.skipIf(!redis)('StapleWorker and 429', () => {
     expect(settled.every((s) => s.state === 'completed')).toBe(true);
     // The limited host's certificates wait for the end of its pause, none failed.
     await until(async () => (await queue.queue.getDelayedCount()) === 30);
+  });
+
+  it('stops sending to a host that does not answer, failing its attempts at once', async () => {
+    const [hanging, healthy] = [`http://hang-${randomBytes(3).toString('hex')}.test/`, `http://fine-${randomBytes(3).toString('hex')}.test/`];
+    // The hanging host times out after 300 ms, every time.
+    const { client, calls } = scriptedClient({ [hanging]: ['timeout'], [healthy]: ['ok'] }, undefined, 300);
+    // More jobs than the worker's 64 slots: without the breaker, every hanging job would hold one.
+    const jobs = Array.from({ length: 200 }, (_, i) => target(`hang-${i}-${randomBytes(3).toString('hex')}`, i % 2 ? hanging : healthy));
+    const { settled } = await start({ client, rate: 0, attempts: 1, jobs });
+    await until(() => settled.length === jobs.length);
+    expect(settled.filter((s) => s.state === 'completed')).toHaveLength(100);
+    const failed = settled.filter((s) => s.state === 'failed');
+    expect(failed).toHaveLength(100);
+    // Only the requests already out when the breaker opened went to the hanging host.
+    expect(failed.filter((s) => s.reason?.startsWith('host-down:')).length).toBeGreaterThan(0);
+    expect(calls.filter((url) => url === hanging).length).toBeLessThan(100);
   });
 });
