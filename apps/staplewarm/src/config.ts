@@ -40,7 +40,7 @@ export const DEFAULTS: Config = {
   redisUrl: 'redis://127.0.0.1:6379',
   prefix: 'ocsp:',
   rate: 500,
-  concurrency: 64,
+  concurrency: 128,
   attempts: 5,
   retryBaseMs: 1_000,
   certIdHash: 'sha1',

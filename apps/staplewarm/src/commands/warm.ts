@@ -25,7 +25,7 @@ export function registerWarm(program: Command): void {
       .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
       .option('--rate <n>', 'global OCSP requests per second over all workers (0 = unlimited) [env STAPLEWARM_RATE, default 500]')
       .option('--host-rate <host=rate...>', 'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable) [env STAPLEWARM_HOST_RATE]')
-      .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 64]')
+      .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 128]')
       .option('--force', 'fetch every certificate, even those whose staple is still fresh')
       .option('--no-work', 'only enqueue and wait: `staplewarm worker` processes do the fetching')
       .option('--json', 'print the summary as JSON on stdout')
