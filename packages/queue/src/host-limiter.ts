@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_HOST_HEALTH_POLICY, HostHealth, type HostHealthPolicy } from './host-health.js';
-import { InFlightGate } from './in-flight.js';
 import { HostLeases } from './host-lease.js';
+import { HostPacer } from './host-pacer.js';
 import { DEFAULT_HOST_RATE_POLICY, afterRateLimited, hostRateAt, type HostRatePolicy } from './host-rate.js';
 import { HostStateStore, type VersionedHostState } from './host-state.js';
+import { InFlightGate } from './in-flight.js';
 import { silentLogger, type StapleLogger } from './job.js';
-import { HostPacer } from './host-pacer.js';
 import { leaseSize } from './lease-book.js';
 import { RateMeter } from './rate-meter.js';
 
@@ -112,9 +112,11 @@ export class HostLimiter {
   }
 
   /**
-   * Waits for the host's next request slot. Refuses at once, with the time to come back, when the
-   * host is paused or when its local queue is already longer than `maxQueueMs` of its rate (the job
-   * should go back to the queue rather than hold a worker slot).
+   * Waits for the host's next request slot (and a place among its requests in flight). Refuses, with
+   * the time to come back, when the host is paused, when its local queue is already longer than
+   * `maxQueueMs` of its rate or its requests in flight do not end (the job should go back to the
+   * queue rather than hold a worker slot), or when it stopped answering. Each granted request must
+   * be followed by `answered` or `unanswered`.
    */
   async acquire(host: string): Promise<HostPermit> {
     const entry = this.entry(host);
