@@ -69,6 +69,7 @@ export function parseCertificateDer(input: Buffer): ParsedCertificate {
     dnsNames,
     mustStaple: ext.mustStaple,
     ocspSigning: ext.ocspSigning,
+    signed: x509.signed,
   };
 }
 

@@ -116,6 +116,21 @@ export function readBitStringBytes(buf: Buffer, tlv: Tlv): Buffer {
   return buf.subarray(tlv.valueStart + 1, tlv.end);
 }
 
+/** An AlgorithmIdentifier (RFC 5280 4.1.1.2): the OID and the parameters' encoding, absent or NULL left out. */
+export interface AlgorithmIdentifier {
+  oid: string;
+  params?: Buffer;
+}
+
+/** `AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }` */
+export function readAlgorithmIdentifier(buf: Buffer, tlv: Tlv | undefined, what: string): AlgorithmIdentifier {
+  const [oid, params] = children(buf, expectTag(tlv, TAG.SEQUENCE, what));
+  return {
+    oid: readOid(buf, expectTag(oid, TAG.OID, `${what}.algorithm`)),
+    ...(params && params.tag !== TAG.NULL && { params: encoding(buf, params) }),
+  };
+}
+
 /** Dotted-decimal form of an OBJECT IDENTIFIER. */
 export function readOid(buf: Buffer, tlv: Tlv): string {
   expectTag(tlv, TAG.OID, 'OBJECT IDENTIFIER');

@@ -11,7 +11,7 @@ export type {
 export { OcspError, isOcspError, type OcspErrorCode } from './errors.js';
 export { parseCertificates } from './certificate.js';
 export { isPrivateKeyPem } from './pem.js';
-export { isIssuedBy } from './issuer.js';
+export { isIssuedBy, namesIssuer } from './issuer.js';
 export { certIdFor, certIdEquals } from './cert-id.js';
 export { encodeOcspRequest, ocspGetUrl } from './request.js';
 export { buildTarget } from './target.js';

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certIdEquals, certIdFor } from './cert-id.js';
 import { parseCertificates } from './certificate.js';
 import { encodeOcspRequest, ocspGetUrl } from './request.js';
 import { buildTarget } from './target.js';
 import { type TempDir, type TestPki, createTestPki, openssl, tempDir } from './testing/index.js';
-import type { ParsedCertificate } from './types.js';
+import type { CertId, ParsedCertificate } from './types.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -113,5 +114,35 @@ describe('buildTarget', () => {
   it('keeps an empty URL list when the certificate has no http(s) OCSP URL', () => {
     const noHttp = parseCertificates(pki.leaf({ ocspUrls: ['ldap://dir.example.test'] }).pem)[0]!;
     expect(buildTarget(noHttp, issuer).ocspUrls).toEqual([]);
+  });
+});
+
+describe('encodeOcspRequest against asn1js', () => {
+  // The same structure built with asn1js's generic encoder: the hand-written DER must match it.
+  const viaAsn1js = (certId: CertId): Buffer => {
+    const oid = certId.hashAlgorithm === 'sha1' ? '1.3.14.3.2.26' : '2.16.840.1.101.3.4.2.1';
+    const reqCert = new asn1js.Sequence({
+      value: [
+        new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Null()] }),
+        new asn1js.OctetString({ valueHex: new Uint8Array(Buffer.from(certId.issuerNameHash, 'hex')) }),
+        new asn1js.OctetString({ valueHex: new Uint8Array(Buffer.from(certId.issuerKeyHash, 'hex')) }),
+        new asn1js.Integer({ valueHex: new Uint8Array(Buffer.from(certId.serialNumber, 'hex')) }),
+      ],
+    });
+    const tbs = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [reqCert] })] })] });
+    return Buffer.from(new asn1js.Sequence({ value: [tbs] }).toBER());
+  };
+
+  it.each([
+    ['a one-octet serial', '01'],
+    ['a 20-octet serial', '7f'.repeat(20)],
+    // Long enough that every enclosing SEQUENCE needs the long length form (> 127, then > 255 octets).
+    ['a 150-octet serial', '11'.repeat(150)],
+    ['a 300-octet serial', '22'.repeat(300)],
+  ])('matches for %s, sha1 and sha256', (_what, serialNumber) => {
+    for (const hash of ['sha1', 'sha256'] as const) {
+      const certId = { ...certIdFor(leaf, issuer, hash), serialNumber };
+      expect(encodeOcspRequest(certId)).toEqual(viaAsn1js(certId));
+    }
   });
 });

@@ -1,6 +1,7 @@
 /** OCSP requests: RFC 5019 DER encoding and the GET URL form (RFC 6960 appendix A.1). */
-import * as asn1js from 'asn1js';
 import { CERT_ID_HASH_OIDS } from './cert-id.js';
+import { TAG } from './der.js';
+import { derTlv, oidContents } from './der-write.js';
 import type { CertId } from './types.js';
 
 /**
@@ -16,20 +17,18 @@ import type { CertId } from './types.js';
  * The hash AlgorithmIdentifier carries NULL parameters, as OpenSSL writes it.
  */
 export function encodeOcspRequest(certId: CertId): Buffer {
-  const reqCert = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({
-        value: [new asn1js.ObjectIdentifier({ value: CERT_ID_HASH_OIDS[certId.hashAlgorithm] }), new asn1js.Null()],
-      }),
-      new asn1js.OctetString({ valueHex: hexBytes(certId.issuerNameHash, 'issuerNameHash') }),
-      new asn1js.OctetString({ valueHex: hexBytes(certId.issuerKeyHash, 'issuerKeyHash') }),
-      // The serial's content octets exactly as the certificate encodes them.
-      new asn1js.Integer({ valueHex: hexBytes(certId.serialNumber, 'serialNumber') }),
-    ],
-  });
-  const request = new asn1js.Sequence({ value: [reqCert] });
-  const tbsRequest = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [request] })] });
-  return Buffer.from(new asn1js.Sequence({ value: [tbsRequest] }).toBER());
+  const algorithm = derTlv(TAG.SEQUENCE, derTlv(TAG.OID, oidContents(CERT_ID_HASH_OIDS[certId.hashAlgorithm])), derTlv(TAG.NULL));
+  const reqCert = derTlv(
+    TAG.SEQUENCE,
+    algorithm,
+    derTlv(TAG.OCTET_STRING, hexBytes(certId.issuerNameHash, 'issuerNameHash')),
+    derTlv(TAG.OCTET_STRING, hexBytes(certId.issuerKeyHash, 'issuerKeyHash')),
+    // The serial's content octets exactly as the certificate encodes them.
+    derTlv(TAG.INTEGER, hexBytes(certId.serialNumber, 'serialNumber')),
+  );
+  const request = derTlv(TAG.SEQUENCE, reqCert);
+  const tbsRequest = derTlv(TAG.SEQUENCE, derTlv(TAG.SEQUENCE, request));
+  return derTlv(TAG.SEQUENCE, tbsRequest);
 }
 
 /**
@@ -42,9 +41,9 @@ export function ocspGetUrl(responderUrl: string, requestDer: Buffer): string {
   return `${base}${encodeURIComponent(requestDer.toString('base64'))}`;
 }
 
-function hexBytes(hex: string, field: string): Uint8Array {
+function hexBytes(hex: string, field: string): Buffer {
   if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
     throw new TypeError(`CertId.${field} is not hex: ${JSON.stringify(hex)}`);
   }
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  return Buffer.from(hex, 'hex');
 }

@@ -3,9 +3,10 @@
  * CA that issued the certificate in question, with EKU id-kp-OCSPSigning. Each responder certificate
  * is parsed and checked once per issuer; only its validity window is re-checked per response.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { BoundedCache } from './bounded-cache.js';
 import { parseCertificateDer } from './certificate.js';
+import { isSignedBy } from './issuer.js';
 import { type PublicKeyCache, type PublicKeyEntry } from './keys.js';
 import type { ResponderId } from './response.js';
 import type { CertId, ParsedCertificate } from './types.js';
@@ -66,13 +67,7 @@ export function matchesResponderId(responder: ResponderCertificate, id: Responde
 function checkDelegation(cert: ParsedCertificate, issuer: PublicKeyEntry, certId: CertId): string | null {
   const nameHash = createHash(certId.hashAlgorithm).update(cert.issuerNameDer).digest('hex');
   if (nameHash !== certId.issuerNameHash.toLowerCase()) return `responder certificate ${cert.subject} has another issuer name`;
-  let signedByIssuer: boolean;
-  try {
-    signedByIssuer = new X509Certificate(cert.der).verify(issuer.key);
-  } catch {
-    signedByIssuer = false;
-  }
-  if (!signedByIssuer) return `responder certificate ${cert.subject} is not signed by the issuer`;
+  if (!isSignedBy(cert, issuer.key)) return `responder certificate ${cert.subject} is not signed by the issuer`;
   if (!cert.ocspSigning) return `responder certificate ${cert.subject} lacks EKU id-kp-OCSPSigning`;
   return null;
 }

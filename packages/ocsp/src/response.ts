@@ -2,7 +2,7 @@
  * OCSPResponse (RFC 6960 4.2.1) decoding: one pass over the DER, reading only what verification and
  * display need. Nothing here checks signatures or times: see verify.ts.
  */
-import { DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readBitStringBytes, readOid, readRoot, readSmallInt, readTime } from './der.js';
+import { type AlgorithmIdentifier, DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readBitStringBytes, readAlgorithmIdentifier, readOid, readRoot, readSmallInt, readTime } from './der.js';
 import { OcspError } from './errors.js';
 import { OID } from './oids.js';
 import type { CertStatus, OcspResponseStatus, RevocationReason } from './types.js';
@@ -46,7 +46,7 @@ export interface BasicResponseFields {
   responderId: ResponderId;
   producedAt: Date;
   responses: SingleResponseFields[];
-  signatureAlgorithm: { oid: string; params?: Buffer };
+  signatureAlgorithm: AlgorithmIdentifier;
   /** The signature BIT STRING value (no unused-bits octet). */
   signature: Buffer;
   /** DER of each certificate in `certs`, in order. */
@@ -115,8 +115,7 @@ function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
   const responsesTlv = expectTag(fields[at], TAG.SEQUENCE, 'responses');
   const responses = children(der, responsesTlv).map((single) => readSingle(der, single));
 
-  const algorithm = children(der, expectTag(algTlv, TAG.SEQUENCE, 'signatureAlgorithm'));
-  const params = algorithm[1];
+  const signatureAlgorithm = readAlgorithmIdentifier(der, algTlv, 'signatureAlgorithm');
   const signature = readBitStringBytes(der, expectTag(sigTlv, TAG.BIT_STRING, 'signature'));
 
   const certs: Buffer[] = [];
@@ -129,10 +128,7 @@ function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
     responderId,
     producedAt,
     responses,
-    signatureAlgorithm: {
-      oid: readOid(der, expectTag(algorithm[0], TAG.OID, 'signatureAlgorithm.algorithm')),
-      ...(params && params.tag !== TAG.NULL && { params: encoding(der, params) }),
-    },
+    signatureAlgorithm,
     signature,
     certs,
   };

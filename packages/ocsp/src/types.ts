@@ -60,6 +60,12 @@ export interface ParsedCertificate {
   mustStaple: boolean;
   /** Extended key usage includes id-kp-OCSPSigning (for delegated responder certificates). */
   ocspSigning: boolean;
+  /** The TBSCertificate and the issuer's signature over it (checked by `isIssuedBy`). */
+  signed: {
+    tbsDer: Buffer;
+    signatureAlgorithm: { oid: string; params?: Buffer };
+    signature: Buffer;
+  };
 }
 
 /**

@@ -4,7 +4,7 @@
  * extension classes measured ~450 certificates/s on this machine (asn1js builds a schema object per
  * GeneralName), which would make scanning 50,000 bundles slower than fetching their staples.
  */
-import { DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readOid, readRoot, readTime } from './der.js';
+import { type AlgorithmIdentifier, DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readAlgorithmIdentifier, readBitStringBytes, readOid, readRoot, readTime } from './der.js';
 
 export interface X509Fields {
   /** Content octets of the serialNumber INTEGER. */
@@ -16,6 +16,17 @@ export interface X509Fields {
   spkiDer: Buffer;
   /** Each extension's extnValue contents (the DER of the extension's own value), by extnID. */
   extensions: Map<string, Buffer>;
+  /** The issuer's signature: over `tbsDer`, with `signatureAlgorithm`. */
+  signed: SignedPart;
+}
+
+/** What an issuer signed and how: enough to check the signature with node:crypto, no re-parse. */
+export interface SignedPart {
+  /** The exact TBSCertificate encoding. */
+  tbsDer: Buffer;
+  signatureAlgorithm: AlgorithmIdentifier;
+  /** The signatureValue BIT STRING value. */
+  signature: Buffer;
 }
 
 /**
@@ -32,8 +43,11 @@ export interface X509Fields {
 export function readX509(der: Buffer): X509Fields {
   const cert = expectTag(readRoot(der), TAG.SEQUENCE, 'Certificate');
   const [tbs, signatureAlgorithm, signatureValue] = children(der, cert);
-  expectTag(signatureAlgorithm, TAG.SEQUENCE, 'signatureAlgorithm');
-  expectTag(signatureValue, TAG.BIT_STRING, 'signatureValue');
+  const signed: SignedPart = {
+    tbsDer: encoding(der, expectTag(tbs, TAG.SEQUENCE, 'TBSCertificate')),
+    signatureAlgorithm: readAlgorithmIdentifier(der, signatureAlgorithm, 'signatureAlgorithm'),
+    signature: readBitStringBytes(der, expectTag(signatureValue, TAG.BIT_STRING, 'signatureValue')),
+  };
   const fields = children(der, expectTag(tbs, TAG.SEQUENCE, 'TBSCertificate'));
   const at = fields[0]?.tag === contextTag(0, true) ? 1 : 0;
   expectTag(fields[at + 1], TAG.SEQUENCE, 'signature');
@@ -50,6 +64,7 @@ export function readX509(der: Buffer): X509Fields {
     subjectNameDer: encoding(der, expectTag(fields[at + 4], TAG.SEQUENCE, 'subject')),
     spkiDer: encoding(der, expectTag(fields[at + 5], TAG.SEQUENCE, 'subjectPublicKeyInfo')),
     extensions,
+    signed,
   };
 }
 

@@ -1,4 +1,4 @@
-import { buildTarget, isIssuedBy, type CertIdHash, type ParsedCertificate, type StapleTarget } from '@staplewarm/ocsp';
+import { buildTarget, isIssuedBy, namesIssuer, type CertIdHash, type ParsedCertificate, type StapleTarget } from '@staplewarm/ocsp';
 import type { ScanProblem } from './problems.js';
 import type { FoundCertificate } from './read.js';
 
@@ -25,7 +25,8 @@ export interface PairingResult {
 /**
  * Pure: turns every certificate found into targets or reasons. A leaf's issuer is looked for first
  * after it in its own bundle (fullchain.pem), then among every CA certificate of the scan (chain.pem
- * next door, a CA directory elsewhere), by key identifier and then by name; the signature decides.
+ * next door, a CA directory elsewhere), by key identifier and then by name. The signature decides
+ * when names and key identifiers leave a choice of keys (or there are no key identifiers).
  */
 export function pairLeaves(found: readonly FoundCertificate[], now: number, hash: CertIdHash = 'sha1'): PairingResult {
   const authorities = indexAuthorities(found);
@@ -104,8 +105,15 @@ function findIssuer(
   const sameBundle = bundle.filter((other) => other.index > item.index).map((o) => o.cert);
   const byKey = leaf.authorityKeyId ? (authorities.byKeyId.get(leaf.authorityKeyId) ?? []) : [];
   const byName = authorities.byName.get(leaf.issuerNameDer.toString('hex')) ?? [];
-  for (const candidate of [...sameBundle, ...byKey, ...byName]) {
-    if (isIssuedBy(leaf, candidate)) return candidate;
+  const candidates = [...sameBundle, ...byKey, ...byName].filter((candidate) => namesIssuer(leaf, candidate));
+  const [first] = candidates;
+  if (!first) return undefined;
+  // Linked by key identifier and only one key in sight: the identifiers already name the key, as
+  // OpenSSL's X509_check_issued decides. Skipping the signature here saves 17 µs (RSA-2048) to
+  // 425 µs (P-384) per leaf; a wrong key could only yield a CertID its responder answers
+  // `unknown` or signs with a key the verifier rejects, never a stored staple.
+  if (leaf.authorityKeyId !== undefined && first.subjectKeyId !== undefined && candidates.every((c) => c.spkiDer.equals(first.spkiDer))) {
+    return first;
   }
-  return undefined;
+  return candidates.find((candidate) => isIssuedBy(leaf, candidate));
 }

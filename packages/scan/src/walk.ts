@@ -1,3 +1,4 @@
+import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { ScanProblem } from './problems.js';
@@ -30,40 +31,55 @@ export async function walkCertificatePaths(paths: readonly string[]): Promise<Wa
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
 
-  const visit = async (path: string, explicit: boolean): Promise<void> => {
-    let info;
-    try {
-      info = await stat(path);
-    } catch (err) {
-      result.problems.push(fsProblem(path, err));
-      return;
-    }
-    if (info.isDirectory()) {
-      let real: string;
-      let entries: string[];
-      try {
-        real = await realpath(path);
-        if (seenDirs.has(real)) return; // a link back into a directory already walked
-        seenDirs.add(real);
-        entries = await readdir(path);
-      } catch (err) {
-        result.problems.push(fsProblem(path, err));
-        return;
-      }
-      await Promise.all(entries.map((entry) => visit(join(path, entry), false)));
-      return;
-    }
-    if (!info.isFile()) return;
+  const addFile = (path: string, real: string, explicit: boolean): void => {
     if (isKeyFileName(path)) {
       result.keyFilesSkipped++;
       return;
     }
     // A directory scan takes certificate endings only; a file named on the command line is always read.
     if (!explicit && !CERT_EXTENSIONS.has(extname(path).toLowerCase())) return;
-    const real = await realpath(path).catch(() => path);
     if (seenFiles.has(real)) return;
     seenFiles.add(real);
     result.files.push(path);
+  };
+
+  // `real` is the directory's resolved path: entries that are not links resolve under it, so a
+  // 50K-site tree costs one readdir per directory and a stat only per symbolic link.
+  const walkDirectory = async (path: string, real: string): Promise<void> => {
+    if (seenDirs.has(real)) return; // a link back into a directory already walked
+    seenDirs.add(real);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      result.problems.push(fsProblem(path, err));
+      return;
+    }
+    await Promise.all(
+      entries.map((entry) => {
+        const child = join(path, entry.name);
+        if (entry.isDirectory()) return walkDirectory(child, join(real, entry.name));
+        // certbot's live/ holds links only; a key's link is skipped by name, never even followed.
+        if (entry.isFile() || (entry.isSymbolicLink() && isKeyFileName(child))) return addFile(child, join(real, entry.name), false);
+        if (entry.isSymbolicLink()) return visit(child, false);
+        return undefined; // sockets, fifos, devices
+      }),
+    );
+  };
+
+  // A path given by the user, or a symbolic link met on the way: stat follows it.
+  const visit = async (path: string, explicit: boolean): Promise<void> => {
+    let info: Stats;
+    let real: string;
+    try {
+      info = await stat(path);
+      real = await realpath(path);
+    } catch (err) {
+      result.problems.push(fsProblem(path, err));
+      return;
+    }
+    if (info.isDirectory()) await walkDirectory(path, real);
+    else if (info.isFile()) addFile(path, real, explicit);
   };
 
   for (const path of paths) await visit(path, true);
