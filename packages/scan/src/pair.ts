@@ -27,8 +27,15 @@ export interface PairingResult {
  * after it in its own bundle (fullchain.pem), then among every CA certificate of the scan (chain.pem
  * next door, a CA directory elsewhere), by key identifier and then by name. The signature decides
  * when names and key identifiers leave a choice of keys (or there are no key identifiers).
+ * `paired`: targets already built by `pairWithinBundle` during the scan, by fingerprint; they are
+ * reused (their `paths` completed), not paired again.
  */
-export function pairLeaves(found: readonly FoundCertificate[], now: number, hash: CertIdHash = 'sha1'): PairingResult {
+export function pairLeaves(
+  found: readonly FoundCertificate[],
+  now: number,
+  hash: CertIdHash = 'sha1',
+  paired: ReadonlyMap<string, ScannedTarget> = new Map(),
+): PairingResult {
   const authorities = indexAuthorities(found);
   const bundles = new Map<string, FoundCertificate[]>();
   for (const item of found) push(bundles, item.path, item);
@@ -45,6 +52,12 @@ export function pairLeaves(found: readonly FoundCertificate[], now: number, hash
 
   const result: PairingResult = { targets: [], noOcspUrl: [], problems: [], leaves: leaves.size };
   for (const { first, paths } of leaves.values()) {
+    const early = paired.get(first.cert.fingerprint);
+    if (early) {
+      for (const path of paths) if (!early.paths.includes(path)) early.paths.push(path);
+      result.targets.push(early);
+      continue;
+    }
     const leaf = first.cert;
     const where = { path: first.path, fingerprint: leaf.fingerprint, names: leaf.dnsNames };
     if (leaf.notAfter.getTime() <= now) {
@@ -67,6 +80,24 @@ export function pairLeaves(found: readonly FoundCertificate[], now: number, hash
     result.targets.push({ ...buildTarget(leaf, issuer, { hash }), paths });
   }
   return result;
+}
+
+/**
+ * Pure: the leaves of one file whose issuer follows them in the same bundle (fullchain.pem), paired
+ * at once so a scan can hand them out while it still reads: a certbot tree needs nothing else.
+ * Leaves that are expired, have no http(s) OCSP URL or no issuer in the bundle are left to
+ * `pairLeaves`, which reports them.
+ */
+export function pairWithinBundle(file: readonly FoundCertificate[], now: number, hash: CertIdHash = 'sha1'): ScannedTarget[] {
+  const targets: ScannedTarget[] = [];
+  const none: AuthorityIndex = { byKeyId: new Map(), byName: new Map() };
+  for (const item of file) {
+    const leaf = item.cert;
+    if (leaf.isCA || leaf.notAfter.getTime() <= now || !leaf.ocspUrls.some(isHttpUrl)) continue;
+    const issuer = findIssuer(item, file, none);
+    if (issuer) targets.push({ ...buildTarget(leaf, issuer, { hash }), paths: [item.path] });
+  }
+  return targets;
 }
 
 function isHttpUrl(url: string): boolean {

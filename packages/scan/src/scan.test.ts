@@ -82,4 +82,42 @@ describe('scanCertificateStores', () => {
     const report = await scanCertificateStores([leaf('a.test'), pki.issuerPem], { now: later });
     expect(report.problems.map((p) => p.code)).toEqual(['expired']);
   });
+
+  it('hands targets out while reading, each once: bundle-paired leaves first, the rest at the end', async () => {
+    const store = join(dir, 'streamed');
+    for (const name of ['a.test', 'b.test']) {
+      const live = join(store, 'live', name);
+      mkdirSync(live, { recursive: true });
+      copyFileSync(leaf(name), join(live, 'cert.pem'));
+      writeFileSync(join(live, 'fullchain.pem'), readFileSync(leaf(name), 'utf8') + readFileSync(pki.issuerPem, 'utf8'));
+    }
+    // c.test's issuer is only in a CA directory: it can be paired only once everything is read.
+    mkdirSync(join(store, 'ca'), { recursive: true });
+    copyFileSync(pki.issuerPem, join(store, 'ca', 'issuer.pem'));
+    copyFileSync(leaf('c.test'), join(store, 'c.pem'));
+    const calls: string[][] = [];
+    const report = await scanCertificateStores([store], {
+      now,
+      batchSize: 1,
+      onTargets: async (targets) => {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // a slow consumer: calls must not overlap
+        calls.push(targets.map((t) => t.names[0] as string));
+      },
+    });
+    expect(calls.flat().sort()).toEqual(['a.test', 'b.test', 'c.test']);
+    expect(calls.every((batch) => batch.length === 1)).toBe(true);
+    expect(calls.at(-1)).toEqual(['c.test']);
+    expect(report.targets.map((t) => t.names[0]).sort()).toEqual(['a.test', 'b.test', 'c.test']);
+    // Paths found after a target was handed out still reach the report.
+    const a = report.targets.find((t) => t.names[0] === 'a.test');
+    expect(a?.paths.sort()).toEqual([join(store, 'live', 'a.test', 'cert.pem'), join(store, 'live', 'a.test', 'fullchain.pem')]);
+  });
+
+  it('rejects with the error of a failing onTargets', async () => {
+    const failure = new Error('queue down');
+    await expect(
+      scanCertificateStores([join(dir, 'streamed')], { now, onTargets: () => Promise.reject(failure) }),
+    ).rejects.toBe(failure);
+  });
 });
+

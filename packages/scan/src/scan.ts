@@ -1,5 +1,5 @@
 import type { CertIdHash } from '@staplewarm/ocsp';
-import { pairLeaves, type NoOcspLeaf, type ScannedTarget } from './pair.js';
+import { pairLeaves, pairWithinBundle, type NoOcspLeaf, type ScannedTarget } from './pair.js';
 import type { ScanProblem } from './problems.js';
 import { CertificateReader, type FoundCertificate } from './read.js';
 import { walkCertificatePaths } from './walk.js';
@@ -11,6 +11,15 @@ export interface ScanOptions {
   hash?: CertIdHash;
   /** Files read in parallel. @defaultValue 64 */
   readConcurrency?: number;
+  /**
+   * Receives the targets while the scan still reads, so fetching can start at once: first the leaves
+   * paired within their own bundle (in a certbot tree, all of them), the rest when reading ends.
+   * Each target is handed out once; calls never overlap and the scan waits for the last one; if one
+   * throws, the scan rejects with that error. The report still lists every target.
+   */
+  onTargets?: (targets: ScannedTarget[]) => Promise<void> | void;
+  /** Targets per `onTargets` call while reading. @defaultValue 500 */
+  batchSize?: number;
 }
 
 export interface ScanReport {
@@ -34,24 +43,27 @@ export interface ScanReport {
 export async function scanCertificateStores(paths: readonly string[], options: ScanOptions): Promise<ScanReport> {
   const walked = await walkCertificatePaths(paths);
   const reader = new CertificateReader();
+  const handout = new TargetHandout(options.onTargets, options.batchSize ?? 500);
   const found: FoundCertificate[][] = new Array<FoundCertificate[]>(walked.files.length);
   const problems: ScanProblem[] = [...walked.problems];
   const fileProblems: (ScanProblem | undefined)[] = new Array<ScanProblem | undefined>(walked.files.length);
-
   let next = 0;
   const readNext = async (): Promise<void> => {
-    while (next < walked.files.length) {
+    while (next < walked.files.length && !handout.failed) {
       const i = next++;
       const { found: certs, problem } = await reader.readFile(walked.files[i] as string);
       found[i] = certs;
       fileProblems[i] = problem;
+      if (handout.active && certs.length > 1) handout.offer(pairWithinBundle(certs, options.now, options.hash));
     }
   };
   const workers = Math.max(1, options.readConcurrency ?? 64);
   await Promise.all(Array.from({ length: workers }, readNext));
+  handout.throwIfFailed();
   for (const problem of fileProblems) if (problem) problems.push(problem);
-
-  const paired = pairLeaves(found.flat(), options.now, options.hash);
+  const paired = pairLeaves(found.flat(), options.now, options.hash, handout.handedOut);
+  handout.offer(paired.targets);
+  await handout.drain();
   return {
     targets: paired.targets,
     noOcspUrl: paired.noOcspUrl,
@@ -60,4 +72,62 @@ export async function scanCertificateStores(paths: readonly string[], options: S
     keyFilesSkipped: walked.keyFilesSkipped,
     leaves: paired.leaves,
   };
+}
+
+/** Hands targets to `onTargets` once each, in batches, one call at a time. */
+class TargetHandout {
+  readonly handedOut = new Map<string, ScannedTarget>();
+  private batch: ScannedTarget[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly onTargets: ScanOptions['onTargets'],
+    private readonly batchSize: number,
+  ) {}
+
+  get active(): boolean {
+    return this.onTargets !== undefined;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  offer(targets: readonly ScannedTarget[]): void {
+    if (!this.onTargets) return;
+    for (const target of targets) {
+      const before = this.handedOut.get(target.fingerprint);
+      if (before) {
+        for (const path of target.paths) if (!before.paths.includes(path)) before.paths.push(path);
+        continue;
+      }
+      this.handedOut.set(target.fingerprint, target);
+      this.batch.push(target);
+      if (this.batch.length >= this.batchSize) this.flush();
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.flush();
+    await this.chain;
+    this.throwIfFailed();
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private flush(): void {
+    const { onTargets } = this;
+    if (!onTargets || this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    // Caught here, rethrown by drain(): a rejection left pending would crash the process meanwhile.
+    this.chain = this.chain
+      .then(() => (this.failure ? undefined : onTargets(batch)))
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      });
+  }
 }

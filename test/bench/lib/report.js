@@ -7,19 +7,21 @@ const verdict = (ok) => (ok ? 'PASS' : 'MISS');
 export function queueScenarioReport(r) {
   const lines = [r.title, `  certificates       ${n(r.certificates)}, --rate ${r.rate || 'unlimited'}, simulator ${r.simulator.rate ? `${r.simulator.rate} req/s` : 'unlimited'}, latency ${r.simulator.latencyMs} ms`];
   const targets = [];
-  const ratio = r.floorSeconds ? r.fetchSeconds / r.floorSeconds : null;
+  // The whole `warm --no-work` run, Node start-up and scan included: what the operator waits for.
+  // (The scan hands certificates to the queue as it reads, so fetching starts within a second.)
+  const ratio = r.floorSeconds ? r.totalSeconds / r.floorSeconds : null;
   if (r.floorSeconds) {
     const limit = r.scenario === 'a' ? 1.05 : 1.3;
     targets.push({ name: `(${r.scenario}) elapsed / floor <= ${limit}`, ok: ratio <= limit });
-    lines.push(`  elapsed (fetching) ${n(r.fetchSeconds, 1)} s   floor ${n(r.floorSeconds, 1)} s   ratio ${n(ratio, 3)}   [${verdict(ratio <= limit)} <= ${limit}]`);
+    lines.push(`  elapsed (whole)    ${n(r.totalSeconds, 1)} s   floor ${n(r.floorSeconds, 1)} s   ratio ${n(ratio, 3)}   [${verdict(ratio <= limit)} <= ${limit}]`);
   } else {
-    lines.push(`  elapsed (fetching) ${n(r.fetchSeconds, 1)} s`);
+    lines.push(`  elapsed (whole)    ${n(r.totalSeconds, 1)} s`);
   }
-  lines.push(`  before fetching    ${n(r.scanSeconds, 1)} s (scan, freshness check, enqueue start); whole warm ${n(r.totalSeconds, 1)} s`);
+  lines.push(`  fetching           ${n(r.fetchSeconds, 1)} s, from the first job enqueued (${n(r.startSeconds, 1)} s after the command started) to the last settled`);
   const share429 = r.requests ? r.answered429 / r.requests : 0;
   lines.push(`  requests           ${n(r.requests)} sent, ${n(r.answered429)} answered 429 (${n(100 * share429, 2)} %)${r.scenario === 'a' ? `   [${verdict(share429 < 0.01)} < 1 %]` : ''}`);
   if (r.scenario === 'a') targets.push({ name: '(a) fewer than 1 % of requests answered 429', ok: share429 < 0.01 });
-  lines.push(`  achieved           ${n(r.staplesPerSecond, 1)} staples/s, ${n(r.requestsPerSecond, 1)} req/s`);
+  lines.push(`  achieved           ${n(r.staplesPerSecond, 1)} staples/s, ${n(r.requestsPerSecond, 1)} req/s while fetching; ${n(r.stored / r.totalSeconds, 1)} staples/s over the whole run`);
   if (r.scenario === 'c') {
     targets.push({ name: '(c) >= 3,000 certs/s end to end', ok: r.staplesPerSecond >= 3_000 });
     lines.push(`  raw throughput     ${n(r.staplesPerSecond)} certs/s   [${verdict(r.staplesPerSecond >= 3_000)} >= 3,000]`);
@@ -40,12 +42,13 @@ export function queueScenarioReport(r) {
 
 export function peerScenarioReport(r) {
   const best = Math.max(r.speedup, r.deployedSpeedup);
+  const all = (list) => list.map((s) => n(s, 2)).join(', ');
   return {
     lines: [
       r.title,
-      `  staplewarm warm    ${n(r.staplewarm.seconds, 1)} s for ${n(r.certificates)} (${n(r.staplewarm.stored)} stored; fetching ${n(r.staplewarm.fetchSeconds, 1)} s of it), one process   ratio ${n(r.speedup, 2)}x`,
-      `  worker + --no-work ${n(r.deployed.seconds, 1)} s (${n(r.deployed.stored)} stored; fetching ${n(r.deployed.fetchSeconds, 1)} s of it), worker already running   ratio ${n(r.deployedSpeedup, 2)}x`,
-      `  openssl -P16       ${n(r.openssl.seconds, 1)} s (${n(r.openssl.answered)} answered good or revoked)`,
+      `  staplewarm warm    ${n(r.staplewarm.seconds, 2)} s for ${n(r.certificates)} (${n(r.staplewarm.stored)} stored; fetching ${n(r.staplewarm.fetchSeconds, 2)} s of it), one process   ratio ${n(r.speedup, 2)}x   (runs: ${all(r.staplewarm.allSeconds)} s)`,
+      `  worker + --no-work ${n(r.deployed.seconds, 2)} s (${n(r.deployed.stored)} stored; fetching ${n(r.deployed.fetchSeconds, 2)} s of it), worker already running   ratio ${n(r.deployedSpeedup, 2)}x   (runs: ${all(r.deployed.allSeconds)} s)`,
+      `  openssl -P16       ${n(r.openssl.seconds, 2)} s (${n(r.openssl.answered)} answered good or revoked)   (runs: ${all(r.openssl.allSeconds)} s)`,
       `  best ratio         ${n(best, 2)}x   [${verdict(best >= 5)} >= 5x]`,
     ],
     targets: [{ name: '(d) staplewarm at least 5x faster than openssl -P16', ok: best >= 5 }],

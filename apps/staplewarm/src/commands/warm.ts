@@ -3,7 +3,7 @@ import { StaplewarmMetrics, writeTextfile } from '@staplewarm/metrics';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { metricsObserver, startMetricsEndpoint } from '../metrics-endpoint.js';
 import { createLogger } from '../log.js';
-import { createProgress } from '../progress.js';
+import { createProgress, silentProgress } from '../progress.js';
 import { connectRedis } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
 import { runWarm } from '../warm/run-warm.js';
@@ -47,7 +47,7 @@ export function registerWarm(program: Command): void {
         work: flags.work,
         config,
         log,
-        progress: flags.json ? { start() {}, update() {}, stop() {} } : createProgress(),
+        progress: flags.json ? silentProgress : createProgress(),
         metrics: metrics ? { metrics, observer: endpoint.observer ?? metricsObserver(metrics, log) } : undefined,
       });
       if (flags.textfile && metrics) await writeTextfile(metrics, flags.textfile);

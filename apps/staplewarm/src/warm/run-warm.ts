@@ -1,12 +1,12 @@
-import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
 import { DEFAULT_BACKOFF, JobTracker, type StapleObserver, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
-import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
+import { scanCertificateStores, type ScanReport, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
+import { ocspClientFor } from '../worker/run-worker.js';
 import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
 
 export interface WarmOptions {
@@ -24,37 +24,41 @@ export interface WarmOptions {
 }
 
 /**
- * The cold-reboot warm-up: scan → skip fresh staples → enqueue → work → wait → summary.
- * Workers may be in this process or elsewhere; completion is observed through the queue's events.
+ * The cold-reboot warm-up: scan → skip fresh staples → enqueue → work → wait → summary. Targets are
+ * enqueued in batches while the scan still reads, so fetching starts within a second even for 50K
+ * certificates. Workers may be in this process or elsewhere; completion is observed through the
+ * queue's events.
  */
 export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmSummary> {
   const now = options.now ?? Date.now;
-  const { config, log } = options;
+  const { config, log, progress } = options;
   const startedAt = now();
   // A warm run is a cold start: the gauge measures from here until every staple is in.
-  options.metrics?.metrics.coldStart.start(startedAt);
-
-  const report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash });
-  log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead }, 'scan finished');
+  const coldStart = options.metrics?.metrics.coldStart;
+  coldStart?.start(startedAt);
 
   const store = new StapleStore(redis, { prefix: config.prefix });
-  const states = options.force ? new Map() : await store.states(report.targets.map((t) => t.fingerprint));
-  const toFetch = report.targets.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt, t.fingerprint));
-  const byFingerprint = new Map<string, ScannedTarget>(toFetch.map((t) => [t.fingerprint, t]));
-
   const prefix = queuePrefix(config.prefix);
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
+  const toFetch = new Map<string, ScannedTarget>();
+  let scanning = true;
+  let settledSoFar = 0;
   let failedSoFar = 0;
+  const showProgress = (): void => {
+    progress.update(settledSoFar, failedSoFar);
+    // While the scan runs the total still grows: catching up with it is not the end of the cold start.
+    if (!scanning || settledSoFar < toFetch.size) coldStart?.progress(settledSoFar, toFetch.size, now());
+  };
   const tracker = new JobTracker({
     connection: redis,
     prefix,
-    onSettled: (settled, remaining) => {
+    onSettled: (settled) => {
+      settledSoFar++;
       if (settled.state !== 'completed') failedSoFar++;
-      options.progress.update(toFetch.length - remaining, failedSoFar);
-      options.metrics?.metrics.coldStart.progress(toFetch.length - remaining, toFetch.length, now());
+      showProgress();
     },
   });
-  const client = new OcspClient({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, connectionsPerOrigin: config.concurrency });
+  const client = ocspClientFor(config);
   const worker = options.work
     ? createStapleWorker({
         connection: redis,
@@ -67,29 +71,48 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       })
     : undefined;
 
-  const fetchStartedAt = now();
+  let fetchStartedAt: number | undefined;
+  let fresh = 0;
+  // One batch of scan results: what is not fresh in Redis is tracked (before it is added: events
+  // are not replayed) and enqueued.
+  const enqueue = async (batch: ScannedTarget[]): Promise<void> => {
+    const states = options.force ? new Map<string, never>() : await store.states(batch.map((t) => t.fingerprint));
+    const due = batch.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt, t.fingerprint));
+    fresh += batch.length - due.length;
+    if (due.length === 0) return;
+    fetchStartedAt ??= now();
+    for (const target of due) toFetch.set(target.fingerprint, target);
+    tracker.track(due.map((t) => t.fingerprint));
+    progress.setTotal(toFetch.size);
+    await queue.enqueue(due);
+  };
+
+  let report: ScanReport;
   let settlements = new Map<string, JobSettlement>();
   try {
     await tracker.start();
-    tracker.track(byFingerprint.keys());
-    options.progress.start(toFetch.length);
-    await queue.enqueue(toFetch);
+    progress.start();
+    report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash, onTargets: enqueue });
+    scanning = false;
+    progress.scanned();
+    log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size }, 'scan finished');
+    showProgress();
     settlements = await tracker.wait(queue.queue);
   } finally {
-    options.progress.stop();
+    progress.stop();
     await Promise.allSettled([worker?.close(), tracker.close()]);
     await queue.trimEvents().catch(() => {});
     await Promise.allSettled([queue.close(), client.close()]);
   }
-  const fetchSeconds = (now() - fetchStartedAt) / 1000;
+  const fetchSeconds = fetchStartedAt === undefined ? 0 : (now() - fetchStartedAt) / 1000;
 
   const summary: WarmSummary = {
     filesRead: report.filesRead,
     keyFilesSkipped: report.keyFilesSkipped,
     certificates: report.leaves,
     targets: report.targets.length,
-    fresh: report.targets.length - toFetch.length,
-    fetched: toFetch.length,
+    fresh,
+    fetched: toFetch.size,
     stored: { good: 0, revoked: 0 },
     kept: 0,
     unknown: 0,
@@ -100,12 +123,12 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     problems: report.problems,
     elapsedSeconds: 0,
     fetchSeconds,
-    rate: toFetch.length / Math.max(fetchSeconds, 0.001),
+    rate: toFetch.size / Math.max(fetchSeconds, 0.001),
     complete: false,
   };
 
   for (const settled of settlements.values()) {
-    const target = byFingerprint.get(settled.id);
+    const target = toFetch.get(settled.id);
     if (!target) continue;
     const ended = settled.state === 'gone' ? await resolveGone(store, settled.id, startedAt) : settled;
     if (ended.state === 'completed') {
