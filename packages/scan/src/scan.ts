@@ -41,27 +41,27 @@ export interface ScanReport {
  * and returns what to warm plus a reason for everything that cannot be warmed.
  */
 export async function scanCertificateStores(paths: readonly string[], options: ScanOptions): Promise<ScanReport> {
-  const walked = await walkCertificatePaths(paths);
   const reader = new CertificateReader();
   const handout = new TargetHandout(options.onTargets, options.batchSize ?? 500);
-  const found: FoundCertificate[][] = new Array<FoundCertificate[]>(walked.files.length);
-  const problems: ScanProblem[] = [...walked.problems];
-  const fileProblems: (ScanProblem | undefined)[] = new Array<ScanProblem | undefined>(walked.files.length);
-  let next = 0;
+  // Files are read as the walk finds them: a 50K-site tree takes seconds to walk.
+  const feed = new FileFeed();
+  const walking = walkCertificatePaths(paths, (path) => feed.push(path)).finally(() => feed.end());
+  const read: { path: string; found: FoundCertificate[]; problem?: ScanProblem }[] = [];
   const readNext = async (): Promise<void> => {
-    while (next < walked.files.length && !handout.failed) {
-      const i = next++;
-      const { found: certs, problem } = await reader.readFile(walked.files[i] as string);
-      found[i] = certs;
-      fileProblems[i] = problem;
-      if (handout.active && certs.length > 1) handout.offer(pairWithinBundle(certs, options.now, options.hash));
+    for (let path = await feed.next(); path !== undefined && !handout.failed; path = await feed.next()) {
+      const { found, problem } = await reader.readFile(path);
+      read.push({ path, found, ...(problem && { problem }) });
+      if (handout.active && found.length > 1) handout.offer(pairWithinBundle(found, options.now, options.hash));
     }
   };
   const workers = Math.max(1, options.readConcurrency ?? 64);
-  await Promise.all(Array.from({ length: workers }, readNext));
+  const [walked] = await Promise.all([walking, ...Array.from({ length: workers }, readNext)]);
   handout.throwIfFailed();
-  for (const problem of fileProblems) if (problem) problems.push(problem);
-  const paired = pairLeaves(found.flat(), options.now, options.hash, handout.handedOut);
+  // Reports (and which copy of a certificate counts as its first path) follow path order, not timing.
+  read.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const problems: ScanProblem[] = [...walked.problems];
+  for (const { problem } of read) if (problem) problems.push(problem);
+  const paired = pairLeaves(read.flatMap((r) => r.found), options.now, options.hash, handout.handedOut);
   handout.offer(paired.targets);
   await handout.drain();
   return {
@@ -72,6 +72,29 @@ export async function scanCertificateStores(paths: readonly string[], options: S
     keyFilesSkipped: walked.keyFilesSkipped,
     leaves: paired.leaves,
   };
+}
+
+/** Paths from the walk to the readers: `next()` waits for the next one, undefined once the walk is over. */
+class FileFeed {
+  private readonly paths: string[] = [];
+  private taken = 0;
+  private ended = false;
+  private waiting: (() => void)[] = [];
+
+  push(path: string): void {
+    this.paths.push(path);
+    this.waiting.shift()?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  async next(): Promise<string | undefined> {
+    while (this.taken >= this.paths.length && !this.ended) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.taken < this.paths.length ? this.paths[this.taken++] : undefined;
+  }
 }
 
 /** Hands targets to `onTargets` once each, in batches, one call at a time. */

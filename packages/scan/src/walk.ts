@@ -24,10 +24,14 @@ export interface WalkResult {
 /**
  * Expands the given paths into candidate certificate files. Follows symbolic links (certbot's live/
  * links into archive/), visits each real directory once (so link loops end), and turns every
- * filesystem error into a ScanProblem naming the path.
+ * filesystem error into a ScanProblem naming the path. `onFile` hears of each file as soon as it is
+ * found (so reading can start while the walk goes on); `files` comes back sorted.
  */
-export async function walkCertificatePaths(paths: readonly string[]): Promise<WalkResult> {
+export async function walkCertificatePaths(paths: readonly string[], onFile?: (path: string) => void): Promise<WalkResult> {
   const result: WalkResult = { files: [], keyFilesSkipped: 0, problems: [] };
+  // A bounded number of filesystem calls at a time: 50K directories walked all at once would fill
+  // libuv's thread pool queue and hold back the readers, which start while the walk goes on.
+  const fsCall = concurrencyLimit(64);
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
 
@@ -41,6 +45,7 @@ export async function walkCertificatePaths(paths: readonly string[]): Promise<Wa
     if (seenFiles.has(real)) return;
     seenFiles.add(real);
     result.files.push(path);
+    onFile?.(path);
   };
 
   // `real` is the directory's resolved path: entries that are not links resolve under it, so a
@@ -50,7 +55,7 @@ export async function walkCertificatePaths(paths: readonly string[]): Promise<Wa
     seenDirs.add(real);
     let entries: Dirent[];
     try {
-      entries = await readdir(path, { withFileTypes: true });
+      entries = await fsCall(() => readdir(path, { withFileTypes: true }));
     } catch (err) {
       result.problems.push(fsProblem(path, err));
       return;
@@ -72,8 +77,8 @@ export async function walkCertificatePaths(paths: readonly string[]): Promise<Wa
     let info: Stats;
     let real: string;
     try {
-      info = await stat(path);
-      real = await realpath(path);
+      info = await fsCall(() => stat(path));
+      real = await fsCall(() => realpath(path));
     } catch (err) {
       result.problems.push(fsProblem(path, err));
       return;
@@ -86,6 +91,32 @@ export async function walkCertificatePaths(paths: readonly string[]): Promise<Wa
   result.files.sort(); // parallel walking finishes in any order; reports should not
   return result;
 }
+
+/** Runs at most `max` of the given calls at once; the others wait their turn, in order. */
+function concurrencyLimit(max: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  // A queue with a head index: Array#shift is O(n), and 50K directories can be waiting.
+  const queue: (() => void)[] = [];
+  let head = 0;
+  return async (call) => {
+    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await call();
+    } finally {
+      const next = queue[head];
+      if (next) {
+        queue[head++] = noop; // let it be collected
+        if (head === queue.length) queue.length = head = 0;
+        next(); // the slot passes on directly: `active` stays the same
+      } else {
+        active--;
+      }
+    }
+  };
+}
+
+function noop(): void {}
 
 function fsProblem(path: string, err: unknown): ScanProblem {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -1,47 +1,75 @@
+/* global setInterval, clearInterval */
 // The benchmark scenarios of issue 3. a-c: `staplewarm worker` + `staplewarm warm --no-work` against
 // the simulator; d: `staplewarm warm` against `openssl ocsp` run 16 at a time.
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { opensslWarm, recheckStaples } from './openssl.js';
-import { cpuMs, freePort, peakRssBytes, runStaplewarm, startSimulator, startWorker } from './services.js';
+import { cpuMs, freePort, peakRssBytes, runStaplewarm, sleep, startSimulator, startWorker } from './services.js';
 
 const PREFIX = 'bench:';
 
 export const SCENARIOS = {
   a: { title: '(a) --rate 500 against a responder limited to 500 req/s, latency 20 ms', rate: 500, sim: { rate: 500, latencyMs: 20 } },
   b: { title: '(b) --rate 1000 against a responder limited to 500 req/s (429 storm), latency 20 ms', rate: 1000, sim: { rate: 500, latencyMs: 20 } },
-  c: { title: '(c) no rate limit, latency 0: raw pipeline throughput', rate: 0, sim: { rate: 0, latencyMs: 0 } },
+  c: { title: '(c) no rate limit, latency 0: raw pipeline throughput', rate: 0, sim: { rate: 0, latencyMs: 0 }, pipelineOnly: true },
 };
 
-/** One of a-c, from an empty Redis. */
+/**
+ * One of a-c, from an empty Redis. a and b time what an operator runs: `warm --no-work` (scan and
+ * fetch overlapping) with a worker already running. c measures the pipeline alone (queue, HTTP,
+ * verify, Redis write, and `warm` following the jobs): the worker starts once every job is queued,
+ * and the rate is the simulator's requests from the first to the last.
+ */
 export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
   const scenario = SCENARIOS[key];
   await redis.client.flushall();
   const memoryBefore = await redis.usedMemory();
   log(`${scenario.title}: starting the simulator (${pki.count} responses signed before it listens)`);
   const sim = await startSimulator({ pkiDir: pki.dir, port: pki.port, ...scenario.sim });
-  const worker = await startWorker({
-    redisUrl: redis.url,
-    prefix: PREFIX,
-    rate: scenario.rate,
-    metricsPort: await freePort(),
-    profileDir: profile ? join(out, `profile-${key}`) : undefined,
-  });
-  const cpuBefore = { worker: cpuMs(worker.pid), sim: cpuMs(sim.pid), redis: cpuMs(redis.pid) };
+  const newWorker = async () =>
+    startWorker({
+      redisUrl: redis.url,
+      prefix: PREFIX,
+      rate: scenario.rate,
+      metricsPort: await freePort(),
+      profileDir: profile ? join(out, `profile-${key}`) : undefined,
+    });
+  let worker = scenario.pipelineOnly ? undefined : await newWorker();
+  const cpuBefore = { worker: worker ? cpuMs(worker.pid) : 0, sim: cpuMs(sim.pid), redis: cpuMs(redis.pid) };
+  const queue = new Queue('staple', { connection: redis.client, prefix: `${PREFIX}bull` });
   try {
     log(`${scenario.title}: warm --no-work ${pki.count} certificates`);
-    const warm = await runStaplewarm(['warm', '--no-work', '--certs', pki.live, '--redis', redis.url, '--prefix', PREFIX, '--rate', String(scenario.rate), '--json']);
+    // The simulator's request count over time.
+    const samples = [];
+    const spawnedAt = performance.now();
+    const sampler = setInterval(() => {
+      sim.stats().then(
+        (stats) => samples.push({ at: performance.now() - spawnedAt, requests: stats.requests }),
+        () => {},
+      );
+    }, 100);
+    let warm;
+    try {
+      const running = runStaplewarm(['warm', '--no-work', '--certs', pki.live, '--redis', redis.url, '--prefix', PREFIX, '--rate', String(scenario.rate), '--json']);
+      if (scenario.pipelineOnly) {
+        while ((await queue.getWaitingCount()) < pki.count) await sleep(100);
+        log(`${scenario.title}: ${pki.count} jobs queued; starting the worker`);
+        worker = await newWorker();
+      }
+      warm = await running;
+    } finally {
+      clearInterval(sampler);
+    }
     const cpu = {
-      worker: cpuMs(worker.pid) - cpuBefore.worker,
+      worker: cpuMs(worker.pid) - cpuBefore.worker, // c: the worker's whole life, start-up included
       sim: cpuMs(sim.pid) - cpuBefore.sim,
       redis: cpuMs(redis.pid) - cpuBefore.redis,
       warm: warm.cpuMs,
     };
     const workerPeakRss = peakRssBytes(worker.pid);
     const stats = await sim.stats();
-    const queue = new Queue('staple', { connection: redis.client, prefix: `${PREFIX}bull` });
     const jobsLeft = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-    await queue.close();
     const memoryAfter = await redis.usedMemory();
     const recheck = await recheckStaples({ redis: redis.client, prefix: PREFIX, pki, sample: 50, workDir: join(out, `recheck-${key}`) });
     const { summary } = warm;
@@ -57,6 +85,8 @@ export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
       fetchSeconds: summary.fetchSeconds,
       totalSeconds: warm.wallMs / 1000,
       startSeconds: warm.wallMs / 1000 - summary.fetchSeconds,
+      scanSeconds: summary.scanSeconds,
+      pipeline: scenario.pipelineOnly ? pipelineRate(samples, stats.requests) : null,
       stored,
       failed: summary.failed,
       complete: summary.complete,
@@ -71,9 +101,19 @@ export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
       cpuMs: cpu,
     };
   } finally {
-    await worker.stop();
+    await queue.close();
+    await worker?.stop();
     await sim.stop();
   }
+}
+
+/** Requests per second from the first request the simulator saw to the last (sampled every 100 ms). */
+function pipelineRate(samples, totalRequests) {
+  const first = samples.find((s) => s.requests > 0);
+  const last = samples.find((s) => s.requests >= totalRequests) ?? samples.at(-1);
+  if (!first || !last || last.at <= first.at) return null;
+  const seconds = (last.at - first.at) / 1000;
+  return { seconds, requests: last.requests - first.requests, rate: (last.requests - first.requests) / seconds };
 }
 
 /**

@@ -88,12 +88,14 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   };
 
   let report: ScanReport;
+  let scanSeconds = 0;
   let settlements = new Map<string, JobSettlement>();
   try {
     await tracker.start();
     progress.start();
     report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash, onTargets: enqueue });
     scanning = false;
+    scanSeconds = (now() - startedAt) / 1000;
     progress.scanned();
     log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size }, 'scan finished');
     showProgress();
@@ -122,6 +124,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     problemCounts: countBy(report.problems, (p) => p.code),
     problems: report.problems,
     elapsedSeconds: 0,
+    scanSeconds,
     fetchSeconds,
     rate: toFetch.size / Math.max(fetchSeconds, 0.001),
     complete: false,

@@ -35,6 +35,8 @@ export interface WarmSummary {
   problemCounts: Record<string, number>;
   problems: ScanProblem[];
   elapsedSeconds: number;
+  /** Seconds the scan took, from the start; fetching begins with its first batch, so they overlap. */
+  scanSeconds: number;
   /** Seconds from the first job enqueued to the last settled. */
   fetchSeconds: number;
   /** Certificates fetched per second over fetchSeconds. */
@@ -63,7 +65,7 @@ export function formatSummary(s: WarmSummary, opts: { maxListed?: number } = {})
     `no OCSP URL      ${s.noOcspUrl}`,
     `failed           ${failedTotal}${failedTotal ? `  (${formatCounts(s.failed)})` : ''}`,
     `unusable input   ${s.problems.length}${s.problems.length ? `  (${formatCounts(s.problemCounts)})` : ''}`,
-    `elapsed          ${s.elapsedSeconds.toFixed(1)} s (fetching ${s.fetchSeconds.toFixed(1)} s, ${Math.round(s.rate)} certs/s)`,
+    `elapsed          ${s.elapsedSeconds.toFixed(1)} s (scan ${s.scanSeconds.toFixed(1)} s; fetching ${s.fetchSeconds.toFixed(1)} s, ${Math.round(s.rate)} certs/s)`,
   ];
   for (const p of s.problems.slice(0, maxListed)) lines.push(`  ${p.code}: ${p.path}: ${p.detail}`);
   if (s.problems.length > maxListed) lines.push(`  ... and ${s.problems.length - maxListed} more unusable inputs (--json lists all)`);
