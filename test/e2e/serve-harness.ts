@@ -1,9 +1,81 @@
-/** For the `serve` end-to-end tests: a long-running `staplewarm serve` child and polling helpers. */
+/**
+ * For the `serve` end-to-end tests: a Redis, PKI and simulator fixture, a long-running
+ * `staplewarm serve` child, and polling helpers.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OcspVerifier } from '@staplewarm/ocsp';
+import { generatePki, startResponder, type PkiManifest, type Responder, type StartResponderOptions } from '@staplewarm/responder-sim';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
-import { REDIS_URL, STAPLEWARM_BIN } from '../helpers/services.js';
+import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort } from '../helpers/services.js';
+
+export interface ServeFixture {
+  redis: Redis;
+  /** Temporary directory of the generated PKI (`live/` is its certbot tree). */
+  dir: string;
+  manifest: PkiManifest;
+  responder: Responder;
+  /** Stops every serve process, the responder; deletes the keys under the prefixes and the directory. */
+  close(): Promise<void>;
+}
+
+export interface ServeFixtureOptions {
+  /** Names the temporary directory (`sw-<label>-*`). */
+  label: string;
+  /** Leaf certificates to generate. */
+  count: number;
+  /** Key prefixes the test uses, deleted on close. */
+  prefixes: readonly string[];
+  responder?: Omit<StartResponderOptions, 'pkiDir' | 'port'>;
+  /**
+   * The port the certificates' OCSP URL names, when something (a proxy) stands in front of the
+   * simulator, which then listens on a port of its own. @defaultValue the simulator's port
+   */
+  ocspPort?: number;
+}
+
+/** A Redis connection, a PKI of `count` leaves and a simulator answering for it (for beforeAll). */
+export async function startServeFixture(options: ServeFixtureOptions): Promise<ServeFixture> {
+  const redis = await connectTestRedis();
+  const dir = mkdtempSync(join(tmpdir(), `sw-${options.label}-`));
+  let responder: Responder | undefined;
+  const close = async (): Promise<void> => {
+    await ServeProcess.stopAll();
+    await responder?.close();
+    for (const prefix of options.prefixes) {
+      await deletePrefix(redis, prefix);
+      await deletePrefix(redis, `b_${prefix}`); // the host limiter's Bottleneck keys
+    }
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const port = options.ocspPort ?? (await freePort());
+    const manifest = await generatePki({ dir, count: options.count, ocspUrls: [`http://127.0.0.1:${port}/`] });
+    responder = await startResponder({ pkiDir: dir, port: options.ocspPort === undefined ? port : 0, ...options.responder });
+    return { redis, dir, manifest, responder, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** serve's flags for a test's certificates, key prefix and global rate (0 = unlimited), then `more`. */
+export function serveArgs(certs: string, prefix: string, rate: number, ...more: string[]): string[] {
+  return ['--certs', certs, '--prefix', prefix, '--rate', String(rate), ...more];
+}
+
+/**
+ * Clock control for refreshes: retries of a staple that stays due (a refused answer, or the
+ * simulator re-serving its cached response) every 0.5-3 s instead of minutes.
+ */
+export const FAST_RETRIES: readonly string[] = ['--refresh-retry-min-ms', '500', '--refresh-retry-base-ms', '1000', '--refresh-retry-max-ms', '3000'];
+
+/** FAST_RETRIES, and the refresh point ~1-5 s after each fetch (thisUpdate is a minute before it). */
+export const FAST_REFRESH: readonly string[] = ['--refresh-window', '0.0085,0.009', ...FAST_RETRIES];
 
 export interface LogLine {
   level: number;
@@ -99,6 +171,33 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
 export interface StoredStaple {
   der: Buffer | null;
   meta: Record<string, string>;
+}
+
+/** How many of `fps` have a staple stored, in one pipeline. */
+export async function countStapled(redis: Redis, prefix: string, fps: readonly string[]): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (const fp of fps) pipeline.exists(`${prefix}staple:${fp}`);
+  return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
+}
+
+/** Polls until every one of `fps` has a staple stored. */
+export async function waitForStapled(redis: Redis, prefix: string, fps: readonly string[], timeoutMs: number, what: string): Promise<void> {
+  await waitFor(async () => (await countStapled(redis, prefix, fps)) === fps.length, timeoutMs, what);
+}
+
+/** Polls until the stored staple of every one of `fps` passes `check` (given its index); returns them. */
+export async function waitForStaples(
+  redis: Redis,
+  prefix: string,
+  fps: readonly string[],
+  check: (staple: StoredStaple, index: number) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<StoredStaple[]> {
+  return waitFor(async () => {
+    const staples = await readStaples(redis, prefix, fps);
+    return staples.every(check) && staples;
+  }, timeoutMs, what);
 }
 
 /** Staple bytes and meta of each fingerprint, in one pipeline. */

@@ -3,84 +3,77 @@
  * scan interval (or at once on SIGHUP), removed ones stop being refreshed; and a `warm` run next to
  * it after a partial loss fetches only the missing staples.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { generatePki, startResponder, type LeafEntry, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
+import type { LeafEntry } from '@staplewarm/responder-sim';
 import { refreshDueAt, refreshJobId } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
-import { ServeProcess, readStaples, waitFor } from './serve-harness.js';
+import { REDIS_URL, freePort, runCli, testPrefix } from '../helpers/services.js';
+import {
+  FAST_REFRESH,
+  ServeProcess,
+  countStapled,
+  readStaples,
+  serveArgs,
+  startServeFixture,
+  waitFor,
+  waitForStapled,
+  type ServeFixture,
+} from './serve-harness.js';
 
 const SCAN_INTERVAL_S = 2;
 
 describe('serve rescans its certificate stores', () => {
-  let dir: string;
+  let fx: ServeFixture;
   let certs: string;
-  let manifest: PkiManifest;
-  let responder: Responder;
-  let redis: Redis;
   let queue: Queue;
   let serve: ServeProcess | undefined;
   const prefix = testPrefix('serve-rescan');
-  const leaves = (from: number, to: number): LeafEntry[] => manifest.leaves.filter((l) => l.index >= from && l.index <= to);
+  const leaves = (from: number, to: number): LeafEntry[] => fx.manifest.leaves.filter((l) => l.index >= from && l.index <= to);
   const fpsOf = (list: LeafEntry[]) => list.map((l) => l.fingerprint);
   /** A certbot lineage as a deployment would have it: the certificate and its chain. */
   const addLineage = (leaf: LeafEntry) => {
     mkdirSync(join(certs, leaf.name));
-    for (const file of ['cert.pem', 'chain.pem', 'fullchain.pem']) copyFileSync(join(dir, leaf.dir, file), join(certs, leaf.name, file));
+    for (const file of ['cert.pem', 'chain.pem', 'fullchain.pem']) copyFileSync(join(fx.dir, leaf.dir, file), join(certs, leaf.name, file));
   };
   const removeLineage = (leaf: LeafEntry) => rmSync(join(certs, leaf.name), { recursive: true });
-  const allStapled = async (list: LeafEntry[]) => (await readStaples(redis, prefix, fpsOf(list))).every((s) => s.der !== null);
-  const fetchedAt = async (list: LeafEntry[]) => (await readStaples(redis, prefix, fpsOf(list))).map((s) => `${s.meta.fetchedAt}|${s.meta.lastErrorAt}`);
+  const fetchedAt = async (list: LeafEntry[]) => (await readStaples(fx.redis, prefix, fpsOf(list))).map((s) => `${s.meta.fetchedAt}|${s.meta.lastErrorAt}`);
   /** Starts serve (after stopping one a failed test may have left running). */
   const startServe = async (scanInterval: number, fastRefresh: boolean, extra: string[] = []) => {
     await ServeProcess.stopAll();
-    return new ServeProcess([
-      ...extra,
-      '--certs', certs, '--prefix', prefix, '--rate', '0', '--scan-interval', String(scanInterval),
-      // Clock control: refresh ~1-5 s after a fetch, then (the simulator re-serves its cached
-      // response, which leaves the staple due) every 0.5-3 s, so "no longer refreshed" shows quickly.
-      ...(fastRefresh
-        ? ['--refresh-window', '0.0085,0.009', '--refresh-retry-min-ms', '500', '--refresh-retry-base-ms', '1000', '--refresh-retry-max-ms', '3000']
-        : []),
-    ]);
+    return new ServeProcess(
+      // Clock control (FAST_REFRESH): the simulator re-serves its cached response, which leaves the
+      // staple due, so "no longer refreshed" shows quickly.
+      serveArgs(certs, prefix, 0, ...extra, '--scan-interval', String(scanInterval), ...(fastRefresh ? FAST_REFRESH : [])),
+    );
   };
 
   beforeAll(async () => {
-    redis = await connectTestRedis();
-    dir = mkdtempSync(join(tmpdir(), 'sw-serve-rescan-'));
-    certs = join(dir, 'certs');
+    fx = await startServeFixture({ label: 'serve-rescan', count: 30, prefixes: [prefix], responder: { validityHours: 2 } });
+    certs = join(fx.dir, 'certs');
     mkdirSync(certs);
-    const port = await freePort();
-    manifest = await generatePki({ dir, count: 30, ocspUrls: [`http://127.0.0.1:${port}/`] });
-    responder = await startResponder({ pkiDir: dir, port, validityHours: 2 });
-    queue = new Queue('staple', { connection: redis, prefix: `${prefix}bull` });
+    queue = new Queue('staple', { connection: fx.redis, prefix: `${prefix}bull` });
   });
 
   afterAll(async () => {
     await ServeProcess.stopAll();
     await queue?.close();
-    await responder?.close();
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.close();
   });
 
   it('warms added certificates within one scan interval and stops refreshing removed ones', async () => {
     leaves(1, 20).forEach(addLineage);
     serve = await startServe(SCAN_INTERVAL_S, true);
     expect((await serve.ready()).tracked).toBe(20);
-    await waitFor(() => allStapled(leaves(1, 20)), 15_000, 'the first 20 staples');
+    await waitForStapled(fx.redis, prefix, fpsOf(leaves(1, 20)), 15_000, 'the first 20 staples');
 
     const addedAt = Date.now();
     leaves(21, 25).forEach(addLineage);
     leaves(1, 5).forEach(removeLineage);
-    await waitFor(() => allStapled(leaves(21, 25)), SCAN_INTERVAL_S * 1000 + 5_000, 'the added certificates to be stapled');
-    const warmedIn = Math.max(...(await readStaples(redis, prefix, fpsOf(leaves(21, 25)))).map((s) => Date.parse(s.meta.fetchedAt ?? '') - addedAt));
+    await waitForStapled(fx.redis, prefix, fpsOf(leaves(21, 25)), SCAN_INTERVAL_S * 1000 + 5_000, 'the added certificates to be stapled');
+    const warmedIn = Math.max(...(await readStaples(fx.redis, prefix, fpsOf(leaves(21, 25)))).map((s) => Date.parse(s.meta.fetchedAt ?? '') - addedAt));
     expect(warmedIn).toBeLessThan(SCAN_INTERVAL_S * 1000 + 3_000);
     await waitFor(async () => serve?.scans().some((s) => s.removed === 5 && s.tracked === 20), 10_000, 'a scan that drops the removed certificates');
 
@@ -103,7 +96,7 @@ describe('serve rescans its certificate stores', () => {
     expect((await serve.ready()).tracked).toBe(20);
     leaves(26, 30).forEach(addLineage);
     serve.hup();
-    await waitFor(() => allStapled(leaves(26, 30)), 5_000, 'the certificates added before SIGHUP');
+    await waitForStapled(fx.redis, prefix, fpsOf(leaves(26, 30)), 5_000, 'the certificates added before SIGHUP');
     expect(serve.scans().at(-1)).toMatchObject({ tracked: 25, added: 5 });
     const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(scrape.status).toBe(200);
@@ -112,14 +105,14 @@ describe('serve rescans its certificate stores', () => {
 
   it('lets warm fetch only what is missing after a partial loss while serve runs', async () => {
     const lost = leaves(6, 9);
-    await redis.del(...lost.map((l) => `${prefix}staple:${l.fingerprint}`));
+    await fx.redis.del(...lost.map((l) => `${prefix}staple:${l.fingerprint}`));
     const run = await runCli(['warm', '--certs', certs, '--redis', REDIS_URL, '--prefix', prefix, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { targets: number; fresh: number; fetched: number; stored: { good: number } };
     expect(summary).toMatchObject({ targets: 25, fresh: 21, fetched: 4, stored: { good: 4 } });
-    expect(await allStapled(leaves(6, 30))).toBe(true);
+    expect(await countStapled(fx.redis, prefix, fpsOf(leaves(6, 30)))).toBe(leaves(6, 30).length);
     // serve saw those jobs settle and moved each certificate's next refresh to its new staple's point.
-    const states = await new StapleStore(redis, { prefix }).states(fpsOf(lost));
+    const states = await new StapleStore(fx.redis, { prefix }).states(fpsOf(lost));
     for (const fp of fpsOf(lost)) {
       const due = refreshDueAt(states.get(fp) ?? { hasStaple: false }, fp) ?? 0;
       await waitFor(async () => (await queue.getDeduplicationJobId(fp)) === refreshJobId(fp, due), 5_000, `the next refresh of ${fp}`);

@@ -5,14 +5,10 @@
  * front of the simulator (the certificates' OCSP URL points at it).
  */
 import { createServer, request, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
-import { ServeProcess, targetsOf, waitFor } from './serve-harness.js';
+import { freePort, testPrefix } from '../helpers/services.js';
+import { ServeProcess, countStapled, serveArgs, startServeFixture, targetsOf, waitFor, waitForStapled, type ServeFixture } from './serve-harness.js';
 
 const COUNT = 1_500;
 
@@ -42,61 +38,47 @@ async function startCountingProxy(port: number, upstreamPort: number): Promise<{
 }
 
 describe('serve restarted after SIGKILL mid cold start', () => {
-  let dir: string;
-  let manifest: PkiManifest;
-  let responder: Responder;
+  let fx: ServeFixture;
   let proxy: { counts: Map<string, number>; server: Server };
-  let redis: Redis;
   let serve: ServeProcess | undefined;
   const prefix = testPrefix('serve-restart');
   const pairPrefix = testPrefix('serve-pair');
-  const stapled = async (under = prefix) => {
-    const pipeline = redis.pipeline();
-    for (const leaf of manifest.leaves) pipeline.exists(`${under}staple:${leaf.fingerprint}`);
-    return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
-  };
-  const start = (under = prefix) =>
-    new ServeProcess(['--certs', join(dir, 'live'), '--prefix', under, '--rate', '250', '--concurrency', '16', '--scan-interval', '3600']);
-  const fetchesPerCertificate = async () => [...(await targetsOf(join(dir, 'live'))).values()].map((t) => proxy.counts.get(t.request) ?? 0);
+  const fps = () => fx.manifest.leaves.map((l) => l.fingerprint);
+  const start = (under = prefix) => new ServeProcess(serveArgs(join(fx.dir, 'live'), under, 250, '--concurrency', '16', '--scan-interval', '3600'));
+  const fetchesPerCertificate = async () => [...(await targetsOf(join(fx.dir, 'live'))).values()].map((t) => proxy.counts.get(t.request) ?? 0);
 
   beforeAll(async () => {
-    redis = await connectTestRedis();
-    dir = mkdtempSync(join(tmpdir(), 'sw-serve-restart-'));
-    const [proxyPort, simPort] = [await freePort(), await freePort()];
-    manifest = await generatePki({ dir, count: COUNT, ocspUrls: [`http://127.0.0.1:${proxyPort}/`] });
-    responder = await startResponder({ pkiDir: dir, port: simPort, presign: true });
-    proxy = await startCountingProxy(proxyPort, simPort);
+    // The certificates' OCSP URL names the counting proxy, which forwards to the simulator.
+    const proxyPort = await freePort();
+    fx = await startServeFixture({ label: 'serve-restart', count: COUNT, prefixes: [prefix, pairPrefix], responder: { presign: true }, ocspPort: proxyPort });
+    proxy = await startCountingProxy(proxyPort, fx.responder.port);
   });
 
   afterAll(async () => {
     await ServeProcess.stopAll();
     proxy?.server.close();
     proxy?.server.closeAllConnections();
-    await responder?.close();
-    await deletePrefix(redis, prefix);
-    await deletePrefix(redis, pairPrefix);
-    redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.close();
   });
 
   it('completes the cold start with no certificate lost and none fetched more than twice', async () => {
     serve = start();
     await serve.ready();
-    await waitFor(async () => (await stapled()) >= COUNT / 4, 30_000, 'a quarter of the cold start');
+    await waitFor(async () => (await countStapled(fx.redis, prefix, fps())) >= COUNT / 4, 30_000, 'a quarter of the cold start');
     await serve.kill();
-    const atKill = await stapled();
+    const atKill = await countStapled(fx.redis, prefix, fps());
     expect(atKill).toBeLessThan(COUNT);
 
     serve = start();
     const rescan = await serve.ready();
     expect(rescan.tracked).toBe(COUNT);
     // Jobs the killed process was running come back once BullMQ finds them stalled (their locks expire).
-    await waitFor(async () => (await stapled()) === COUNT, 100_000, 'every staple after the restart');
+    await waitForStapled(fx.redis, prefix, fps(), 100_000, 'every staple after the restart');
 
     const perCertificate = await fetchesPerCertificate();
     expect(perCertificate.every((n) => n >= 1)).toBe(true);
     expect(Math.max(...perCertificate)).toBeLessThanOrEqual(2);
-    expect(responder.stats().byOutcome.ok).toBe([...proxy.counts.values()].reduce((a, b) => a + b, 0));
+    expect(fx.responder.stats().byOutcome.ok).toBe([...proxy.counts.values()].reduce((a, b) => a + b, 0));
     expect(await serve.stop()).toBe(0);
     serve = undefined;
   }, 150_000);
@@ -106,7 +88,7 @@ describe('serve restarted after SIGKILL mid cold start', () => {
     const pair = [start(pairPrefix), start(pairPrefix)];
     try {
       await Promise.all(pair.map((p) => p.ready()));
-      await waitFor(async () => (await stapled(pairPrefix)) === COUNT, 40_000, 'the shared cold start');
+      await waitForStapled(fx.redis, pairPrefix, fps(), 40_000, 'the shared cold start');
       await new Promise((r) => setTimeout(r, 1_000)); // room for a duplicate to show up
       expect(new Set(await fetchesPerCertificate())).toEqual(new Set([1]));
     } finally {

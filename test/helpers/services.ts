@@ -26,14 +26,17 @@ export async function connectTestRedis(): Promise<Redis> {
   return redis;
 }
 
-/** Deletes every key under a prefix (SCAN, never KEYS). */
+/** Deletes every key under a prefix, and the host limiter's (SCAN, never KEYS). */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  // The host limiter's Bottleneck keys live outside the prefix: `b_<prefix>bull:hosts-<host>_*`.
+  for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -3,52 +3,27 @@
  * Redis. Without Redis these skip locally and fail under CI=true.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HostLimiter, type HostLimiterOptions } from './host-limiter.js';
 import { DEFAULT_HOST_RATE_POLICY } from './host-rate.js';
+import { redisTestContext } from './testing/redis.js';
 
-async function connect(): Promise<Redis | undefined> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
-    process.emitWarning('packages/queue: Redis not reachable; skipping the host limiter tests');
-    return undefined;
-  }
-}
-
-const redis = await connect();
-const prefix = `test:${randomBytes(6).toString('hex')}:bull`;
+const ctx = await redisTestContext();
+const prefix = ctx.bull;
 const limiters: HostLimiter[] = [];
 
 function limiter(options: Partial<HostLimiterOptions> = {}): HostLimiter {
-  const made = new HostLimiter({ connection: redis!, prefix, syncIntervalMs: 50, ...options });
+  const made = new HostLimiter({ connection: ctx.redis, prefix, syncIntervalMs: 50, ...options });
   limiters.push(made);
   return made;
 }
 
-async function deleteKeys(pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis!.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis!.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-describe.skipIf(!redis)('HostLimiter', () => {
+describe.skipIf(!ctx.available)('HostLimiter', () => {
   afterEach(async () => {
     await Promise.all(limiters.splice(0).map((l) => l.close()));
-    await deleteKeys(`${prefix}:hosts:*`);
-    await deleteKeys(`b_${prefix}:hosts-*`);
+    await ctx.cleanup();
   });
-  afterAll(() => redis?.disconnect());
+  afterAll(() => ctx.close());
 
   it('pauses a host for every process sharing the Redis, and cuts its rate once per episode', async () => {
     const [a, b] = [limiter({ globalRate: 400 }), limiter({ globalRate: 400 })];

@@ -2,11 +2,10 @@
  * The scheduler and its listener against a real Redis and real BullMQ (no HTTP: a plain Worker
  * plays the fetch). Without Redis these skip locally and fail under CI=true.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
 import { StapleQueue } from './queue.js';
@@ -14,27 +13,13 @@ import { OLDER_RESPONSE, RefreshListener } from './refresh-listener.js';
 import { RefreshRecords } from './refresh-records.js';
 import { RefreshScheduler, fingerprintOfJob, refreshJobId } from './refresh-scheduler.js';
 import { DEFAULT_REFRESH_POLICY, refreshDueAt, retryDelayAfter, type RefreshPolicy } from './schedule.js';
+import { bullPrefix, deletePrefix, randomPrefix, redisTestContext } from './testing/redis.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
 const policy: RefreshPolicy = { ...DEFAULT_REFRESH_POLICY, retryBaseMs: 60_000, retryMinMs: 30_000 };
 
-async function connect(): Promise<Redis | undefined> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
-    process.emitWarning('packages/queue: Redis not reachable; skipping the refresh scheduler tests');
-    return undefined;
-  }
-}
-
-const redisOrUndefined = await connect();
+const ctx = await redisTestContext();
 
 function target(label: string): StapleJobData {
   return {
@@ -63,14 +48,13 @@ function staple(thisUpdate: number): Staple {
   };
 }
 
-describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
-  const redis = redisOrUndefined as Redis;
+describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   let root: string;
   let store: StapleStore;
   let queue: StapleQueue;
   let scheduler: RefreshScheduler;
-  const qp = () => `${root}bull`;
-  const newScheduler = () => new RefreshScheduler({ queue: queue.queue, store, connection: redis, prefix: qp(), policy });
+  const qp = () => bullPrefix(root);
+  const newScheduler = () => new RefreshScheduler({ queue: queue.queue, store, connection: ctx.redis, prefix: qp(), policy });
   const jobOf = async (fp: string) => {
     const id = await queue.queue.getDeduplicationJobId(fp);
     return id ? queue.queue.getJob(id) : undefined;
@@ -79,24 +63,20 @@ describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
   beforeEach(() => {
-    root = `test:${randomBytes(6).toString('hex')}:ocsp:`;
-    store = new StapleStore(redis, { prefix: root });
-    queue = new StapleQueue({ connection: redis, prefix: qp() });
+    // A prefix per test: each starts with an empty queue and no records.
+    root = randomPrefix();
+    store = new StapleStore(ctx.redis, { prefix: root });
+    queue = new StapleQueue({ connection: ctx.redis, prefix: qp() });
     scheduler = newScheduler();
   });
 
   afterEach(async () => {
     await queue.queue.obliterate({ force: true });
     await queue.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${root}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(ctx.redis, root);
   });
 
-  afterAll(() => redis.quit());
+  afterAll(() => ctx.close());
 
   it('gives each new certificate one job due at once, however often and by how many processes it is tracked', async () => {
     const targets = ['a', 'b', 'c'].map(target);
@@ -146,13 +126,13 @@ describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
     await scheduler.settle([{ fingerprint: t.fingerprint, at }]);
     await scheduler.settle([{ fingerprint: t.fingerprint, at }]); // the same event, seen by a second process
     await scheduler.settle([{ fingerprint: t.fingerprint, at: at - 1_000 }]); // a late, older one
-    const records = await new RefreshRecords(redis, qp()).read([t.fingerprint]);
+    const records = await new RefreshRecords(ctx.redis, qp()).read([t.fingerprint]);
     expect(records.get(t.fingerprint)).toEqual({ at, streak: 1 });
     const retryAt = at + retryDelayAfter(1, at, { hasStaple: false }, t.fingerprint, policy);
     const job = await jobOf(t.fingerprint);
     expect(job?.id).toBe(refreshJobId(t.fingerprint, retryAt));
     expect(await job?.getState()).toBe('delayed');
-    expect(await redis.pttl(new RefreshRecords(redis, qp()).key(t.fingerprint))).toBeGreaterThan(DAY);
+    expect(await ctx.redis.pttl(new RefreshRecords(ctx.redis, qp()).key(t.fingerprint))).toBeGreaterThan(DAY);
   });
 
   it('ignores settlements of certificates it does not track', async () => {
@@ -169,7 +149,7 @@ describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
 
   it('schedules the next attempt when a worker anywhere settles a job, and notes refused older responses', async () => {
     const [failing, stale] = [target('fails'), target('stale')];
-    const listener = new RefreshListener({ connection: redis, prefix: qp(), scheduler, store, flushMs: 20 });
+    const listener = new RefreshListener({ connection: ctx.redis, prefix: qp(), scheduler, store, flushMs: 20 });
     await listener.start();
     const worker = new Worker<StapleJobData, StapleJobResult>(
       STAPLE_QUEUE,
@@ -177,11 +157,11 @@ describe.skipIf(!redisOrUndefined)('RefreshScheduler', () => {
         if (job.data.fingerprint === failing.fingerprint) throw new UnrecoverableError('http-500: responder down');
         return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
       },
-      { connection: redis, prefix: qp() },
+      { connection: ctx.redis, prefix: qp() },
     );
     try {
       await scheduler.track([failing, stale]);
-      const records = new RefreshRecords(redis, qp());
+      const records = new RefreshRecords(ctx.redis, qp());
       const deadline = Date.now() + 10_000;
       while ((await records.read([failing.fingerprint, stale.fingerprint])).size < 2 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));

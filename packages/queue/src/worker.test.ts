@@ -8,29 +8,14 @@ import { FetchError, type OcspClient, type OcspFetchRequest, type OcspFetchResul
 import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type StapleJobData, type StapleJobResult } from './job.js';
 import type { AttemptOutcome, StapleObserver } from './observer.js';
 import { StapleQueue } from './queue.js';
+import { redisTestContext } from './testing/redis.js';
 import { StapleWorker } from './worker.js';
 
-async function connect(): Promise<Redis | undefined> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
-    process.emitWarning('packages/queue: Redis not reachable; skipping the worker tests');
-    return undefined;
-  }
-}
-
-const redis = await connect();
+const ctx = await redisTestContext();
 const DAY = 86_400_000;
 
 function target(label: string, url: string): StapleJobData {
@@ -94,16 +79,15 @@ function recordingObserver() {
   return { observer, fetches, pauses };
 }
 
-describe.skipIf(!redis)('StapleWorker and 429', () => {
-  const prefix = `test:${randomBytes(6).toString('hex')}:`;
-  const bull = `${prefix}bull`;
+describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
+  const { prefix, bull } = ctx;
   const open: { close(): Promise<void> }[] = [];
 
   async function start(opts: { client: OcspClient; observer?: StapleObserver; rate: number; attempts: number; jobs: StapleJobData[] }) {
-    const store = new StapleStore(redis!, { prefix });
-    const queue = new StapleQueue({ connection: redis!, prefix: bull, attempts: opts.attempts });
+    const store = new StapleStore(ctx.redis, { prefix });
+    const queue = new StapleQueue({ connection: ctx.redis, prefix: bull, attempts: opts.attempts });
     const worker = new StapleWorker({
-      connection: redis!,
+      connection: ctx.redis,
       prefix: bull,
       rate: opts.rate,
       backoff: { baseMs: 20, maxMs: 40 },
@@ -129,14 +113,9 @@ describe.skipIf(!redis)('StapleWorker and 429', () => {
 
   afterEach(async () => {
     for (const closable of open.splice(0).reverse()) await closable.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis!.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis!.unlink(...keys);
-    } while (cursor !== '0');
+    await ctx.cleanup();
   });
-  afterAll(() => redis?.disconnect());
+  afterAll(() => ctx.close());
 
   it('never spends an attempt on a 429, with or without Retry-After', async () => {
     for (const retryAfterMs of [30, undefined]) {

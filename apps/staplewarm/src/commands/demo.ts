@@ -1,13 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePki, startResponder } from '@staplewarm/responder-sim';
+import { findFreePort, generatePki, startResponder } from '@staplewarm/responder-sim';
 import { StapleStore } from '@staplewarm/store';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { startPrivateRedis, type PrivateRedis } from '../demo/private-redis.js';
-import { freePort } from '../demo/free-port.js';
 import { createLogger } from '../log.js';
 import { createProgress } from '../progress.js';
 import { connectRedis, RedisUnavailableError } from '../redis.js';
@@ -48,7 +47,7 @@ export function registerDemo(program: Command): void {
       redis = await connectRedis(privateRedis.url);
     }
 
-    const port = await freePort();
+    const port = await findFreePort();
     process.stderr.write(`demo: generating ${count} certificates in ${dir}\n`);
     const manifest = await generatePki({ dir, count, ocspUrls: [`http://127.0.0.1:${port}/`], revoked: (i) => i % 100 === 50, noOcspEvery: 250 });
     const responder = await startResponder({ pkiDir: dir, port });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findFreePort } from '@staplewarm/responder-sim';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
 
 export class NoRedisError extends Error {
   override readonly name = 'NoRedisError';
@@ -15,7 +15,7 @@ export interface PrivateRedis {
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+  const port = await findFreePort();
   let child: ChildProcess;
   try {
     child = await new Promise<ChildProcess>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
-import { createStapleWorker, type StapleLogger } from '@staplewarm/queue';
+import { createStapleWorker, DEFAULT_BACKOFF, type StapleLogger } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
@@ -23,8 +23,8 @@ export function ocspClientFor(config: Pick<Config, 'concurrency' | 'connectTimeo
 }
 
 /**
- * `staplewarm worker`: takes staple jobs from the shared queue until stopped, under the global rate
- * (BullMQ limiter) and the per-host budgets, and serves /metrics.
+ * `staplewarm worker` (and the worker pool of `serve`): takes staple jobs from the shared queue until
+ * stopped, under the global rate (BullMQ limiter) and the per-host budgets, and serves /metrics.
  */
 export async function startWorker(redis: Redis, config: Config, log: StapleLogger, now: () => number = Date.now): Promise<RunningWorker> {
   const endpoint = await startMetricsEndpoint(config, { log, redis });
@@ -35,6 +35,8 @@ export async function startWorker(redis: Redis, config: Config, log: StapleLogge
     rate: config.rate,
     hostRates: config.hostRates,
     concurrency: config.concurrency,
+    // Retries within a job wait as in `warm` (STAPLEWARM_RETRY_BASE_MS), not the library default.
+    backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
     deps: {
       client,
       verifier: new OcspVerifier(),
