@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePort, generatePki, startResponder } from '@staplewarm/responder-sim';
 import { StapleStore } from '@staplewarm/store';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
@@ -11,7 +10,6 @@ import { createLogger } from '../log.js';
 import { createProgress } from '../progress.js';
 import { connectRedis, RedisUnavailableError } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
-import { runWarm } from '../warm/run-warm.js';
 import { describeStaple } from './get.js';
 import { withCommonOptions } from './common.js';
 
@@ -29,6 +27,10 @@ export function registerDemo(program: Command): void {
       .option('--dir <dir>', 'where to write the test PKI (default: a new temporary directory)')
       .option('--rate <n>', 'global OCSP requests per second (default 500)'),
   ).action(async (flags: DemoFlags) => {
+    const [{ findFreePort, generatePki, startResponder }, { runWarm }] = await Promise.all([
+      import('@staplewarm/responder-sim'),
+      import('../warm/run-warm.js'),
+    ]);
     // The demo never writes under the production prefix unless told to.
     const config = loadConfig({ ...flags, prefix: flags.prefix ?? 'staplewarm-demo:' });
     // Revocations and failures show in the summary; JSON logs only when asked for.

@@ -3,7 +3,6 @@ import { loadConfig, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { connectRedis } from '../redis.js';
 import { refreshPolicyFrom, type RefreshFlags } from '../serve/refresh-policy.js';
-import { startServe } from '../serve/run-serve.js';
 import { withCommonOptions } from './common.js';
 
 interface ServeFlags extends ConfigFlags, RefreshFlags {
@@ -37,6 +36,7 @@ export function registerServe(program: Command): void {
   );
   for (const [flags, description] of REFRESH_OPTIONS) command.addOption(new Option(flags, description).hideHelp());
   command.action(async (flags: ServeFlags) => {
+    const { startServe } = await import('../serve/run-serve.js');
     const config = loadConfig(flags);
     const policy = refreshPolicyFrom(flags);
     const log = createLogger(config);

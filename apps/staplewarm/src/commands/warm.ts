@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { StaplewarmMetrics, writeTextfile } from '@staplewarm/metrics';
-import { loadConfig, type ConfigFlags } from '../config.js';
-import { metricsObserver, startMetricsEndpoint } from '../metrics-endpoint.js';
+import type { StapleLogger } from '@staplewarm/queue';
+import { loadConfig, type Config, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { createProgress, silentProgress } from '../progress.js';
 import { connectRedis } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
-import { runWarm } from '../warm/run-warm.js';
 import { withCommonOptions } from './common.js';
 
 interface WarmFlags extends ConfigFlags {
@@ -34,12 +32,12 @@ export function registerWarm(program: Command): void {
       .option('--textfile <path.prom>', 'write the final figures for node_exporter\'s textfile collector (cron-driven runs)'),
   ).action(async (flags: WarmFlags) => {
     // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
+    const { runWarm } = await import('../warm/run-warm.js');
     const loaded = loadConfig(flags);
     const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
-    const endpoint = await startMetricsEndpoint(config, { log });
-    const metrics = endpoint.metrics ?? (flags.textfile ? new StaplewarmMetrics({ defaultMetrics: false }) : undefined);
+    const telemetry = config.metricsPort > 0 || flags.textfile ? await startTelemetry(config, log) : undefined;
     try {
       const summary = await runWarm(redis, {
         certs: flags.certs,
@@ -48,14 +46,33 @@ export function registerWarm(program: Command): void {
         config,
         log,
         progress: flags.json ? silentProgress : createProgress(),
-        metrics: metrics ? { metrics, observer: endpoint.observer ?? metricsObserver(metrics, log) } : undefined,
+        metrics: telemetry,
       });
-      if (flags.textfile && metrics) await writeTextfile(metrics, flags.textfile);
+      if (flags.textfile && telemetry) await telemetry.writeTextfile(flags.textfile);
       process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
       process.exitCode = summary.complete ? 0 : 1;
     } finally {
-      await endpoint.close();
+      await telemetry?.close();
       redis.disconnect();
     }
   });
+}
+
+/**
+ * The cold-start figures, for `/metrics` (`--metrics-port`) and/or `--textfile`. Opt-in for warm, so
+ * prom-client and the HTTP server are loaded only then.
+ */
+async function startTelemetry(config: Config, log: StapleLogger) {
+  const [{ metricsObserver, startMetricsEndpoint }, { StaplewarmMetrics, writeTextfile }] = await Promise.all([
+    import('../metrics-endpoint.js'),
+    import('@staplewarm/metrics'),
+  ]);
+  const endpoint = await startMetricsEndpoint(config, { log });
+  const metrics = endpoint.metrics ?? new StaplewarmMetrics({ defaultMetrics: false });
+  return {
+    metrics,
+    observer: endpoint.observer ?? metricsObserver(metrics, log),
+    writeTextfile: (path: string) => writeTextfile(metrics, path),
+    close: () => endpoint.close(),
+  };
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { connectRedis } from '../redis.js';
-import { startWorker } from '../worker/run-worker.js';
 import { withCommonOptions } from './common.js';
 
 export function registerWorker(program: Command): void {
@@ -16,6 +15,7 @@ export function registerWorker(program: Command): void {
       .option('--metrics-port <port>', 'serve /metrics on this port, 0 = off [env STAPLEWARM_METRICS_PORT, default 9464]')
       .option('--metrics-host <address>', 'address /metrics binds to [env STAPLEWARM_METRICS_HOST, default 127.0.0.1]'),
   ).action(async (flags: ConfigFlags) => {
+    const { startWorker } = await import('../worker/run-worker.js');
     const config = loadConfig(flags);
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });

@@ -6,7 +6,6 @@ import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
-import { ocspClientFor } from '../worker/run-worker.js';
 import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
 
 export interface WarmOptions {
@@ -58,18 +57,8 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       showProgress();
     },
   });
-  const client = ocspClientFor(config);
-  const worker = options.work
-    ? createStapleWorker({
-        connection: redis,
-        prefix,
-        rate: config.rate,
-        hostRates: config.hostRates,
-        concurrency: config.concurrency,
-        backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
-        deps: { client, verifier: new OcspVerifier(), store, now, log, observer: options.metrics?.observer },
-      })
-    : undefined;
+  // This process's own worker pool; with --no-work the HTTP client (undici) is not even loaded.
+  const workers = options.work ? await startWorkers(redis, { config, prefix, store, now, log, observer: options.metrics?.observer }) : undefined;
 
   let fetchStartedAt: number | undefined;
   let fresh = 0;
@@ -102,9 +91,9 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     settlements = await tracker.wait(queue.queue);
   } finally {
     progress.stop();
-    await Promise.allSettled([worker?.close(), tracker.close()]);
+    await Promise.allSettled([workers?.close(), tracker.close()]);
     await queue.trimEvents().catch(() => {});
-    await Promise.allSettled([queue.close(), client.close()]);
+    await queue.close().catch(() => {});
   }
   const fetchSeconds = fetchStartedAt === undefined ? 0 : (now() - fetchStartedAt) / 1000;
 
@@ -152,6 +141,31 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   summary.elapsedSeconds = (now() - startedAt) / 1000;
   reportStates(options.metrics?.metrics, summary, now());
   return summary;
+}
+
+/** The in-process worker pool of `warm` (without --no-work), and its OCSP client. */
+async function startWorkers(
+  redis: Redis,
+  opts: { config: Config; prefix: string; store: StapleStore; now: () => number; log: StapleLogger; observer: StapleObserver | undefined },
+): Promise<{ close(): Promise<void> }> {
+  const { ocspClientFor } = await import('../worker/ocsp-client.js');
+  const { config } = opts;
+  const client = ocspClientFor(config);
+  const worker = createStapleWorker({
+    connection: redis,
+    prefix: opts.prefix,
+    rate: config.rate,
+    hostRates: config.hostRates,
+    concurrency: config.concurrency,
+    backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
+    deps: { client, verifier: new OcspVerifier(), store: opts.store, now: opts.now, log: opts.log, observer: opts.observer },
+  });
+  return {
+    close: async () => {
+      await worker.close(); // the jobs in flight finish first
+      await client.close();
+    },
+  };
 }
 
 /** The run's final figures as gauges (what `--textfile` writes for cron-driven runs). */

@@ -1,25 +1,16 @@
-import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
 import { createStapleWorker, DEFAULT_BACKOFF, type StapleLogger } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
+import { ocspClientFor } from './ocsp-client.js';
 
 export interface RunningWorker {
   /** `/metrics` URL, when metrics are on. */
   metricsUrl: string | undefined;
   /** Finishes the jobs in flight, then closes everything this worker opened (not `redis`). */
   stop(): Promise<void>;
-}
-
-/** An OCSP client with a connection for every job in flight, so concurrency is never capped by the pool. */
-export function ocspClientFor(config: Pick<Config, 'concurrency' | 'connectTimeoutMs' | 'responseTimeoutMs'>): OcspClient {
-  return new OcspClient({
-    connectTimeoutMs: config.connectTimeoutMs,
-    responseTimeoutMs: config.responseTimeoutMs,
-    connectionsPerOrigin: config.concurrency,
-  });
 }
 
 /**
