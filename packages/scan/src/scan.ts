@@ -18,7 +18,10 @@ export interface ScanOptions {
    * throws, the scan rejects with that error. The report still lists every target.
    */
   onTargets?: (targets: ScannedTarget[]) => Promise<void> | void;
-  /** Targets per `onTargets` call while reading. @defaultValue 500 */
+  /**
+   * Targets per `onTargets` call while reading, at most. The first calls get fewer (50, then
+   * doubling), so that fetching starts as soon as possible. @defaultValue 500
+   */
   batchSize?: number;
 }
 
@@ -101,13 +104,16 @@ class FileFeed {
 class TargetHandout {
   readonly handedOut = new Map<string, ScannedTarget>();
   private batch: ScannedTarget[] = [];
+  private nextBatchSize: number;
   private chain: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly onTargets: ScanOptions['onTargets'],
     private readonly batchSize: number,
-  ) {}
+  ) {
+    this.nextBatchSize = Math.min(50, batchSize);
+  }
 
   get active(): boolean {
     return this.onTargets !== undefined;
@@ -127,7 +133,10 @@ class TargetHandout {
       }
       this.handedOut.set(target.fingerprint, target);
       this.batch.push(target);
-      if (this.batch.length >= this.batchSize) this.flush();
+      if (this.batch.length >= this.nextBatchSize) {
+        this.nextBatchSize = Math.min(this.batchSize, this.nextBatchSize * 2);
+        this.flush();
+      }
     }
   }
 

@@ -71,16 +71,19 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     if (due.length === 0) return;
     fetchStartedAt ??= now();
     for (const target of due) toFetch.set(target.fingerprint, target);
+    await trackerReady; // events are not replayed: listen before the first job is added
     tracker.track(due.map((t) => t.fingerprint));
     progress.setTotal(toFetch.size);
     await queue.enqueue(due);
   };
 
+  // Connecting the event reader overlaps the scan's start; the first batch waits for it.
+  const trackerReady = tracker.start();
+  trackerReady.catch(() => {}); // awaited by the first batch, or by the wait below
   let report: ScanReport;
   let scanSeconds = 0;
   let settlements = new Map<string, JobSettlement>();
   try {
-    await tracker.start();
     progress.start();
     report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash, onTargets: enqueue });
     scanning = false;
@@ -88,6 +91,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     progress.scanned();
     log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size }, 'scan finished');
     showProgress();
+    await trackerReady;
     settlements = await tracker.wait(queue.queue);
   } finally {
     progress.stop();
