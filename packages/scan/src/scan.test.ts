@@ -46,6 +46,24 @@ describe('scanCertificateStores', () => {
     expect(target?.certId.hashAlgorithm).toBe('sha1');
   });
 
+  it('follows certbot\'s links from live/ into archive/, and skips the key link without following it', async () => {
+    const root = join(dir, 'letsencrypt');
+    const archive = join(root, 'archive', 'b.test');
+    const live = join(root, 'live', 'b.test');
+    mkdirSync(archive, { recursive: true });
+    mkdirSync(live, { recursive: true });
+    copyFileSync(leaf('b.test'), join(archive, 'cert1.pem'));
+    copyFileSync(pki.issuerPem, join(archive, 'chain1.pem'));
+    writeFileSync(join(archive, 'fullchain1.pem'), readFileSync(leaf('b.test'), 'utf8') + readFileSync(pki.issuerPem, 'utf8'));
+    for (const name of ['cert', 'chain', 'fullchain']) symlinkSync(`../../archive/b.test/${name}1.pem`, join(live, `${name}.pem`));
+    symlinkSync('../../archive/b.test/privkey1.pem', join(live, 'privkey.pem')); // dangling: must not matter
+    const report = await scanCertificateStores([join(root, 'live')], { now });
+    expect(report.problems).toEqual([]);
+    expect(report.keyFilesSkipped).toBe(1);
+    expect(report.filesRead).toBe(3);
+    expect(report.targets.map((t) => t.paths.sort())).toEqual([[join(live, 'cert.pem'), join(live, 'fullchain.pem')]]);
+  });
+
   it('finds the issuer elsewhere in the scan, reads DER files, dedupes copies', async () => {
     const store = join(dir, 'store');
     mkdirSync(join(store, 'ca'), { recursive: true });
