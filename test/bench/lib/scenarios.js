@@ -53,7 +53,12 @@ export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
     try {
       const running = runStaplewarm(['warm', '--no-work', '--certs', pki.live, '--redis', redis.url, '--prefix', PREFIX, '--rate', String(scenario.rate), '--json']);
       if (scenario.pipelineOnly) {
-        while ((await queue.getWaitingCount()) < pki.count) await sleep(100);
+        let exited = false; // a warm that fails before queueing everything must not hang the bench
+        running.then(
+          () => (exited = true),
+          () => (exited = true),
+        );
+        while (!exited && (await queue.getWaitingCount()) < pki.count) await sleep(100);
         log(`${scenario.title}: ${pki.count} jobs queued; starting the worker`);
         worker = await newWorker();
       }
