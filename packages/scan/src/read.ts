@@ -1,4 +1,5 @@
 import { readFile as readFileCallback } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OcspError, isPrivateKeyPem, parseCertificates, type ParsedCertificate } from '@staplewarm/ocsp';
 import type { ScanProblem } from './problems.js';
@@ -56,12 +57,14 @@ export class CertificateReader {
   }
 
   private parse(block: string, path: string): ParsedCertificate {
-    const cached = this.parsed.get(block);
+    // Keyed by a digest, not the text: the blocks are slices that would keep whole files alive.
+    const key = createHash('sha256').update(block).digest('base64');
+    const cached = this.parsed.get(key);
     if (cached) return cached;
     const input = block.startsWith('-----') ? block : Buffer.from(block, 'base64');
     const [cert] = parseCertificates(input, path);
     if (!cert) throw new OcspError('malformed-certificate', `${path}: no certificate`);
-    this.parsed.set(block, cert);
+    this.parsed.set(key, cert);
     return cert;
   }
 }
