@@ -24,6 +24,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, inte
         stream,
         format: 'warm [{bar}] {percentage}% {value}/{total}{scanning} | {rate}/s | failed {failed} | eta {eta_formatted}',
         hideCursor: true,
+        // The total is 0 until the scan's first batch: an empty bar, not cli-progress's "100 %".
+        emptyOnZero: true,
       },
       cliProgress.Presets.shades_classic,
     );
