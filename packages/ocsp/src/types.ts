@@ -62,8 +62,10 @@ export interface ParsedCertificate {
   ocspSigning: boolean;
   /** The TBSCertificate and the issuer's signature over it (checked by `isIssuedBy`). */
   signed: {
+    /** The exact TBSCertificate encoding. */
     tbsDer: Buffer;
     signatureAlgorithm: { oid: string; params?: Buffer };
+    /** The signatureValue BIT STRING value. */
     signature: Buffer;
   };
 }

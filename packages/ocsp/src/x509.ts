@@ -4,7 +4,8 @@
  * extension classes measured ~450 certificates/s on this machine (asn1js builds a schema object per
  * GeneralName), which would make scanning 50,000 bundles slower than fetching their staples.
  */
-import { type AlgorithmIdentifier, DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readAlgorithmIdentifier, readBitStringBytes, readOid, readRoot, readTime } from './der.js';
+import { DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readAlgorithmIdentifier, readBitStringBytes, readOid, readRoot, readTime } from './der.js';
+import type { ParsedCertificate } from './types.js';
 
 export interface X509Fields {
   /** Content octets of the serialNumber INTEGER. */
@@ -20,14 +21,8 @@ export interface X509Fields {
   signed: SignedPart;
 }
 
-/** What an issuer signed and how: enough to check the signature with node:crypto, no re-parse. */
-export interface SignedPart {
-  /** The exact TBSCertificate encoding. */
-  tbsDer: Buffer;
-  signatureAlgorithm: AlgorithmIdentifier;
-  /** The signatureValue BIT STRING value. */
-  signature: Buffer;
-}
+/** What an issuer signed and how (ParsedCertificate carries it as is). */
+export type SignedPart = ParsedCertificate['signed'];
 
 /**
  * ```asn1
