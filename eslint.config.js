@@ -17,11 +17,12 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@staplewarm/*/src/*', '@staplewarm/*/dist/*'], message: 'Import a package through its public index.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['@staplewarm/*/src/*', '@staplewarm/*/dist/*'], message: 'Import a package through its public index.' }],
+        },
+      ],
     },
   },
   {
@@ -29,15 +30,16 @@ export default tseslint.config(
     files: ['packages/**/*.ts', 'apps/staplewarm/**/*.ts'],
     ignores: ['packages/ocsp/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: 'pkijs', message: 'Only packages/ocsp imports pkijs.' },
-          { name: 'asn1js', message: 'Only packages/ocsp imports asn1js.' },
-        ],
-        patterns: [
-          { group: ['@staplewarm/*/src/*', '@staplewarm/*/dist/*'], message: 'Import a package through its public index.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'pkijs', message: 'Only packages/ocsp imports pkijs.' },
+            { name: 'asn1js', message: 'Only packages/ocsp imports asn1js.' },
+          ],
+          patterns: [{ group: ['@staplewarm/*/src/*', '@staplewarm/*/dist/*'], message: 'Import a package through its public index.' }],
+        },
+      ],
     },
   },
   {

@@ -15,7 +15,9 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   mkdirSync(options.out, { recursive: true });
   const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadBefore: loadavg() };
-  log(`node ${machine.node}, ${machine.cpus} cores (${machine.cpu}), load average ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `node ${machine.node}, ${machine.cpus} cores (${machine.cpu}), load average ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const redis = await startRedis();
   const results = [];
   const report = [];
@@ -40,7 +42,10 @@ async function main() {
   const file = join(options.out, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ machine, options, results }, null, 2));
 
-  const lines = [`staplewarm cold-start benchmark (node ${machine.node}, ${machine.cpus} cores, load average ${machine.loadBefore[0].toFixed(2)} before, ${machine.loadAfter[0].toFixed(2)} after)`, ''];
+  const lines = [
+    `staplewarm cold-start benchmark (node ${machine.node}, ${machine.cpus} cores, load average ${machine.loadBefore[0].toFixed(2)} before, ${machine.loadAfter[0].toFixed(2)} after)`,
+    '',
+  ];
   for (const part of report) lines.push(...part.lines, '');
   const targets = report.flatMap((part) => part.targets);
   lines.push('targets:');

@@ -46,7 +46,10 @@ describe.skipIf(missing(TOOLS.dockerCompose, TOOLS.python3))('docker-compose.yml
 
   it('mounts only host paths that exist in the repository (with the .env.example defaults)', () => {
     const binds = Object.entries(config.services).flatMap(([name, s]) =>
-      volumesOf(s).filter((v) => v.type === 'bind').map((v) => ({ name, ...v })));
+      volumesOf(s)
+        .filter((v) => v.type === 'bind')
+        .map((v) => ({ name, ...v })),
+    );
     expect(binds.length).toBeGreaterThanOrEqual(8);
     for (const bind of binds) {
       expect(bind.source.startsWith(REPO_ROOT), `${bind.name}: ${bind.source} is outside the repository`).toBe(true);
@@ -78,8 +81,14 @@ describe.skipIf(missing(TOOLS.dockerCompose, TOOLS.python3))('docker-compose.yml
         expect(value, `${name}.${key}`).toMatch(/\$\{[A-Z_]+/);
       }
     }
-    expect(checked).toEqual(expect.arrayContaining(['redis.REDIS_PASSWORD', 'worker.REDIS_URL', 'openresty.REDIS_PASSWORD',
-      'grafana.GF_SECURITY_ADMIN_PASSWORD']));
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'redis.REDIS_PASSWORD',
+        'worker.REDIS_URL',
+        'openresty.REDIS_PASSWORD',
+        'grafana.GF_SECURITY_ADMIN_PASSWORD',
+      ]),
+    );
   });
 
   it('documents every variable it reads in .env.example', () => {
@@ -99,8 +108,9 @@ describe.skipIf(missing(TOOLS.dockerCompose, TOOLS.python3))('docker-compose.yml
   it('starts in order: services wait for healthy dependencies, and those have health checks', () => {
     const waitsFor = (name: string): Record<string, string | undefined> => {
       const deps = service(name).depends_on ?? {};
-      return Array.isArray(deps) ? Object.fromEntries(deps.map((d) => [d, undefined])) : Object.fromEntries(
-        Object.entries(deps).map(([dep, spec]) => [dep, spec.condition]));
+      return Array.isArray(deps)
+        ? Object.fromEntries(deps.map((d) => [d, undefined]))
+        : Object.fromEntries(Object.entries(deps).map(([dep, spec]) => [dep, spec.condition]));
     };
     for (const name of ['scanner', 'worker', 'openresty']) expect(waitsFor(name)).toEqual({ redis: 'service_healthy' });
     expect(waitsFor('grafana')).toEqual({ prometheus: 'service_healthy' });
@@ -131,10 +141,11 @@ describe.skipIf(missing(TOOLS.dockerCompose, TOOLS.python3))('docker-compose.yml
     expect(service('worker').environment?.REDIS_URL).toBe(`redis://:${filledEnv().get('REDIS_PASSWORD')}@redis:6379/0`);
   });
 
-  it("provisions Grafana with the compose Prometheus and mounts the dashboards where the provider reads them", () => {
+  it('provisions Grafana with the compose Prometheus and mounts the dashboards where the provider reads them', () => {
     const provisioning = mountSource('grafana', '/etc/grafana/provisioning');
-    const datasources = readdirSync(path.join(provisioning, 'datasources')).map((file) =>
-      parseYaml(readFileSync(path.join(provisioning, 'datasources', file), 'utf8')) as { datasources: { url: string }[] });
+    const datasources = readdirSync(path.join(provisioning, 'datasources')).map(
+      (file) => parseYaml(readFileSync(path.join(provisioning, 'datasources', file), 'utf8')) as { datasources: { url: string }[] },
+    );
     const urls = datasources.flatMap((file) => file.datasources.map((d) => new URL(d.url)));
     expect(urls.map((u) => u.host)).toEqual(['prometheus:9090']);
     expect(Object.keys(config.services)).toContain(urls[0]?.hostname);

@@ -73,8 +73,29 @@ describe.skipIf(missing(TOOLS.nginx, TOOLS.openssl))('deploy/openresty on nginx 
       const fingerprint = new X509Certificate(readFileSync(leafPem)).fingerprint256.replaceAll(':', '').toLowerCase();
       // A real OCSP response for the leaf, made by openssl's own responder code (no network).
       const response = path.join(dir, 'response.der');
-      const made = run('openssl', ['ocsp', '-index', pki.indexTxt, '-rsigner', pki.signerPem, '-rkey', pki.signerKey, '-CA', pki.issuerPem,
-        '-issuer', pki.issuerPem, '-cert', leafPem, '-respout', response, '-ndays', '7'], { cwd: pki.dir });
+      const made = run(
+        'openssl',
+        [
+          'ocsp',
+          '-index',
+          pki.indexTxt,
+          '-rsigner',
+          pki.signerPem,
+          '-rkey',
+          pki.signerKey,
+          '-CA',
+          pki.issuerPem,
+          '-issuer',
+          pki.issuerPem,
+          '-cert',
+          leafPem,
+          '-respout',
+          response,
+          '-ndays',
+          '7',
+        ],
+        { cwd: pki.dir },
+      );
       expect(made.status, made.stderr).toBe(0);
       await redis.set(`${prefix}staple:${fingerprint}`, readFileSync(response), 'PX', 6 * 86_400_000);
 
@@ -90,8 +111,11 @@ describe.skipIf(missing(TOOLS.nginx, TOOLS.openssl))('deploy/openresty on nginx 
         const health = await fetch(`http://127.0.0.1:${local.healthPort}/healthz`);
         expect(await health.text()).toBe('ok\n');
 
-        const client = run('openssl', ['s_client', '-connect', `127.0.0.1:${local.httpsPort}`, '-servername', SITE, '-status',
-          '-CAfile', pki.rootPem], { input: '' });
+        const client = run(
+          'openssl',
+          ['s_client', '-connect', `127.0.0.1:${local.httpsPort}`, '-servername', SITE, '-status', '-CAfile', pki.rootPem],
+          { input: '' },
+        );
         const output = `${client.stdout}${client.stderr}`;
         expect(output, nginx.errorLog()).toContain('OCSP Response Status: successful');
         expect(output).toContain('Cert Status: good');

@@ -13,7 +13,9 @@ const SYSTEMD_DIR = path.join(REPO_ROOT, 'deploy/systemd');
 const INSTALLED_BIN = '/usr/local/bin/staplewarm';
 const REPO_BIN = path.join(REPO_ROOT, 'apps/staplewarm/bin/staplewarm.js');
 
-const units = readdirSync(SYSTEMD_DIR).filter((file) => file.endsWith('.service')).sort();
+const units = readdirSync(SYSTEMD_DIR)
+  .filter((file) => file.endsWith('.service'))
+  .sort();
 const unit = (name: string): string => readFileSync(path.join(SYSTEMD_DIR, name), 'utf8');
 /** `Key=value` lines of a unit (every occurrence, in order). */
 const values = (text: string, key: string): string[] =>

@@ -29,11 +29,13 @@ describe('warm against a faulty responder', () => {
   // Short timeouts and few attempts keep permanent-fault runs to a few seconds.
   const env = { STAPLEWARM_ATTEMPTS: '2', STAPLEWARM_RETRY_BASE_MS: '200', STAPLEWARM_RESPONSE_TIMEOUT_MS: '700' };
   const warm = async (extraEnv: Record<string, string> = {}) => {
-    const run = await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json', '--force'], { ...env, ...extraEnv });
+    const run = await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json', '--force'], {
+      ...env,
+      ...extraEnv,
+    });
     return { code: run.code, summary: JSON.parse(run.stdout) as Summary, stderr: run.stderr };
   };
-  const staples = async () =>
-    Promise.all(manifest.leaves.map((leaf) => redis.getBuffer(`${prefix}staple:${leaf.fingerprint}`)));
+  const staples = async () => Promise.all(manifest.leaves.map((leaf) => redis.getBuffer(`${prefix}staple:${leaf.fingerprint}`)));
 
   beforeAll(async () => {
     redis = await connectTestRedis();

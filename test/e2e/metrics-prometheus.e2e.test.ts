@@ -45,12 +45,32 @@ describe.skipIf(missingOutsideCi('prometheus'))('worker metrics scraped by Prome
     good = await startResponder({ pkiDir: goodPki.dir, port: goodPort, latencyMs: 5, presign: true });
     limited = await startResponder({ pkiDir: limitedPki.dir, port: limitedPort, retryAfter: 1, presign: true, faults: { only429: true } });
     worker = await startWorkerProcess(['--redis', REDIS_URL, '--prefix', prefix, '--rate', '50', '--metrics-port', String(metricsPort)]);
-    warm = spawn(process.execPath, [STAPLEWARM_BIN, 'warm', '--no-work', '--rate', '50', '--certs', goodPki.live, limitedPki.live, '--redis', REDIS_URL, '--prefix', prefix], {
-      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
+    warm = spawn(
+      process.execPath,
+      [
+        STAPLEWARM_BIN,
+        'warm',
+        '--no-work',
+        '--rate',
+        '50',
+        '--certs',
+        goodPki.live,
+        limitedPki.live,
+        '--redis',
+        REDIS_URL,
+        '--prefix',
+        prefix,
+      ],
+      {
+        env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      },
+    );
 
-    const rules = (await readFile(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')).replace(/(alert: StaplewarmRateLimited[\s\S]*?\n\s*for: )15m/, '$15s');
+    const rules = (await readFile(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')).replace(
+      /(alert: StaplewarmRateLimited[\s\S]*?\n\s*for: )15m/,
+      '$15s',
+    );
     expect(rules).toMatch(/alert: StaplewarmRateLimited[\s\S]*?for: 5s/);
     const rulesFile = join(goodPki.dir, 'alerts-short-for.yml');
     await writeFile(rulesFile, rules);
@@ -92,11 +112,15 @@ describe.skipIf(missingOutsideCi('prometheus'))('worker metrics scraped by Prome
 
   it('evaluates every alert rule, over series that exist, and fires the 429 alert', async () => {
     let rules: RuleState[] = [];
-    await waitFor('StaplewarmRateLimited firing', async () => {
-      const body = await prometheus!.api('/api/v1/rules');
-      rules = (body.data as { groups: { rules: RuleState[] }[] }).groups.flatMap((g) => g.rules);
-      return rules.some((r) => r.name === 'StaplewarmRateLimited' && r.state === 'firing');
-    }, 30_000);
+    await waitFor(
+      'StaplewarmRateLimited firing',
+      async () => {
+        const body = await prometheus!.api('/api/v1/rules');
+        rules = (body.data as { groups: { rules: RuleState[] }[] }).groups.flatMap((g) => g.rules);
+        return rules.some((r) => r.name === 'StaplewarmRateLimited' && r.state === 'firing');
+      },
+      30_000,
+    );
     expect(rules.length).toBeGreaterThanOrEqual(6);
     expect(rules.filter((r) => r.health !== 'ok')).toEqual([]);
 

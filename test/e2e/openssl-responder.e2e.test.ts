@@ -57,8 +57,11 @@ describe('warm against openssl ocsp', () => {
       expect(der).not.toBeNull();
       const respPath = join(dir, `${name}.resp.der`);
       writeFileSync(respPath, der as Buffer);
-      const out = execFileSync('openssl', ['ocsp', '-respin', respPath, '-CAfile', pki.rootPem, '-issuer', pki.issuerPem, '-cert', certPath],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(
+        'openssl',
+        ['ocsp', '-respin', respPath, '-CAfile', pki.rootPem, '-issuer', pki.issuerPem, '-cert', certPath],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       expect(out).toContain(`${certPath}: ${name === 'revoked.test' ? 'revoked' : 'good'}`);
       expect(await redis.hget(`${prefix}meta:${fp}`, 'status')).toBe(name === 'revoked.test' ? 'revoked' : 'good');
     }
@@ -67,15 +70,30 @@ describe('warm against openssl ocsp', () => {
   });
 
   it('skips fresh staples on a second run, fetches again with --force', async () => {
-    const again = JSON.parse((await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json'])).stdout) as { fresh: number; fetched: number };
+    const again = JSON.parse(
+      (await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json'])).stdout,
+    ) as { fresh: number; fetched: number };
     expect(again).toMatchObject({ fresh: 3, fetched: 0 });
-    const forced = JSON.parse((await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json', '--force'])).stdout) as { fetched: number; complete: boolean };
+    const forced = JSON.parse(
+      (await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--json', '--force'])).stdout,
+    ) as { fetched: number; complete: boolean };
     expect(forced).toMatchObject({ fetched: 3, complete: true });
   });
 
   it('writes the cold-start figures for node_exporter with --textfile', async () => {
     const path = join(dir, 'staplewarm.prom');
-    const run = await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--force', '--textfile', path]);
+    const run = await runCli([
+      'warm',
+      '--certs',
+      join(dir, 'live'),
+      '--redis',
+      REDIS_URL,
+      '--prefix',
+      prefix,
+      '--force',
+      '--textfile',
+      path,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const text = readFileSync(path, 'utf8');
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);

@@ -68,7 +68,10 @@ export async function startWorkerProcess(args: string[], env: Record<string, str
 }
 
 /** A timeline of a simulator's request counters, sampled every `everyMs` until stopped. */
-export function sampleResponder(responder: Responder, everyMs = 50): { samples: { at: number; requests: number; perSecond: number }[]; stop(): void } {
+export function sampleResponder(
+  responder: Responder,
+  everyMs = 50,
+): { samples: { at: number; requests: number; perSecond: number }[]; stop(): void } {
   const samples: { at: number; requests: number; perSecond: number }[] = [];
   const take = (): void => {
     const stats = responder.stats();
@@ -87,7 +90,7 @@ export function sampleResponder(responder: Responder, everyMs = 50): { samples: 
 
 /** Polls `condition` every 50 ms; throws after `timeoutMs`. */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

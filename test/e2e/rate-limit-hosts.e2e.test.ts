@@ -82,10 +82,14 @@ describe('one responder host down or limited does not delay another', () => {
     prefix = testPrefix('hosts');
     running.worker = await startWorkerProcess(['--redis', REDIS_URL, '--prefix', prefix, '--metrics-port', '0'], env);
     // warm --no-work only enqueues and waits: it never finishes while the other host holds jobs.
-    running.warm = spawn(process.execPath, [STAPLEWARM_BIN, 'warm', '--no-work', '--certs', await mixedStore(other, label), '--redis', REDIS_URL, '--prefix', prefix, '--json'], {
-      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
+    running.warm = spawn(
+      process.execPath,
+      [STAPLEWARM_BIN, 'warm', '--no-work', '--certs', await mixedStore(other, label), '--redis', REDIS_URL, '--prefix', prefix, '--json'],
+      {
+        env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      },
+    );
   }
 
   it('staples the healthy host while the other answers only 429 with Retry-After: 60', async () => {
@@ -123,16 +127,20 @@ describe('one responder host down or limited does not delay another', () => {
     // Done while the hanging host still holds the requests it was sent (none has timed out yet).
     expect(hanging.stats().hanging).toBeGreaterThan(0);
     // Once they time out, its jobs fail at once (host-down) instead of hanging in every worker slot.
-    await waitFor('a host-down failure', async () => {
-      const fingerprint = await redis.get(`${prefix}host:site00001.hanging.test`);
-      const codes = await Promise.all(
-        Array.from({ length: 20 }, async (_, i) => {
-          const fp = await redis.get(`${prefix}host:site${String(CERTS - i).padStart(5, '0')}.hanging.test`);
-          return fp ? redis.hget(`${prefix}meta:${fp}`, 'lastErrorCode') : null;
-        }),
-      );
-      return fingerprint !== null && codes.includes('host-down');
-    }, 30_000);
+    await waitFor(
+      'a host-down failure',
+      async () => {
+        const fingerprint = await redis.get(`${prefix}host:site00001.hanging.test`);
+        const codes = await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            const fp = await redis.get(`${prefix}host:site${String(CERTS - i).padStart(5, '0')}.hanging.test`);
+            return fp ? redis.hget(`${prefix}meta:${fp}`, 'lastErrorCode') : null;
+          }),
+        );
+        return fingerprint !== null && codes.includes('host-down');
+      },
+      30_000,
+    );
     expect(hanging.stats().requests).toBeLessThan(CERTS);
   });
 });

@@ -38,10 +38,24 @@ describe('two workers and warm --no-work share one global rate', () => {
   it('never exceeds --rate in total, whatever the number of processes', async () => {
     const metricsPorts = [await freePort(), await freePort()];
     for (const port of metricsPorts) {
-      workers.push(await startWorkerProcess(['--redis', REDIS_URL, '--prefix', prefix, '--rate', String(RATE), '--metrics-port', String(port)]));
+      workers.push(
+        await startWorkerProcess(['--redis', REDIS_URL, '--prefix', prefix, '--rate', String(RATE), '--metrics-port', String(port)]),
+      );
     }
     const sampler = sampleResponder(responder);
-    const warm = await runCli(['warm', '--no-work', '--certs', pki.live, '--redis', REDIS_URL, '--prefix', prefix, '--rate', String(RATE), '--json']);
+    const warm = await runCli([
+      'warm',
+      '--no-work',
+      '--certs',
+      pki.live,
+      '--redis',
+      REDIS_URL,
+      '--prefix',
+      prefix,
+      '--rate',
+      String(RATE),
+      '--json',
+    ]);
     sampler.stop();
 
     const summary = JSON.parse(warm.stdout) as { stored: { good: number }; complete: boolean };
@@ -53,7 +67,9 @@ describe('two workers and warm --no-work share one global rate', () => {
     expect(peak).toBeLessThanOrEqual(RATE * 1.1);
 
     // Both processes took part.
-    const fetched = await Promise.all(metricsPorts.map(async (port) => fetchesTotal(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'ok')));
+    const fetched = await Promise.all(
+      metricsPorts.map(async (port) => fetchesTotal(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'ok')),
+    );
     expect(fetched.every((n) => n > CERTS / 10)).toBe(true);
     expect(fetched[0]! + fetched[1]!).toBe(CERTS);
   });

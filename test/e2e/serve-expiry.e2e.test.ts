@@ -6,7 +6,15 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, runCli, testPrefix } from '../helpers/services.js';
-import { FAST_RETRIES, ServeProcess, serveArgs, startServeFixture, waitForStaples, waitForStapled, type ServeFixture } from './serve-harness.js';
+import {
+  FAST_RETRIES,
+  ServeProcess,
+  serveArgs,
+  startServeFixture,
+  waitForStaples,
+  waitForStapled,
+  type ServeFixture,
+} from './serve-harness.js';
 
 const COUNT = 20;
 
@@ -25,9 +33,17 @@ describe('serve through an outage longer than the validity window', () => {
 
   it('lets staples expire, counts the certificates as failing, and restores them after the outage', async () => {
     serve = new ServeProcess(
-      serveArgs(join(fx.dir, 'live'), prefix, 0,
+      serveArgs(
+        join(fx.dir, 'live'),
+        prefix,
+        0,
         // The refresh point 3-5 s after each fetch; retries every 0.5-3 s, at most 2 s apart without a staple.
-        '--refresh-window', '0.7,0.72', ...FAST_RETRIES, '--refresh-retry-missing-max-ms', '2000'),
+        '--refresh-window',
+        '0.7,0.72',
+        ...FAST_RETRIES,
+        '--refresh-retry-missing-max-ms',
+        '2000',
+      ),
       { STAPLEWARM_ATTEMPTS: '1' },
     );
     await serve.ready();
@@ -42,10 +58,22 @@ describe('serve through an outage longer than the validity window', () => {
       expect(Date.parse(s.meta.expiresAt ?? '')).toBeLessThanOrEqual(Date.now());
     }
     const status = await runCli(['status', '--redis', REDIS_URL, '--prefix', prefix, '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ certificates: COUNT, failing: COUNT, missing: COUNT, stapled: { good: 0, revoked: 0 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      certificates: COUNT,
+      failing: COUNT,
+      missing: COUNT,
+      stapled: { good: 0, revoked: 0 },
+    });
 
     fx.responder.setFaults({});
-    const restored = await waitForStaples(fx.redis, prefix, fps(), (s) => s.der !== null && s.meta.lastError === undefined, 10_000, 'the staples to come back');
+    const restored = await waitForStaples(
+      fx.redis,
+      prefix,
+      fps(),
+      (s) => s.der !== null && s.meta.lastError === undefined,
+      10_000,
+      'the staples to come back',
+    );
     expect(restored.every((s) => s.meta.status === 'good')).toBe(true);
     expect(await serve.stop()).toBe(0);
     serve = undefined;

@@ -72,7 +72,14 @@ export function serveArgs(certs: string, prefix: string, rate: number, ...more: 
  * Clock control for refreshes: retries of a staple that stays due (a refused answer, or the
  * simulator re-serving its cached response) every 0.5-3 s instead of minutes.
  */
-export const FAST_RETRIES: readonly string[] = ['--refresh-retry-min-ms', '500', '--refresh-retry-base-ms', '1000', '--refresh-retry-max-ms', '3000'];
+export const FAST_RETRIES: readonly string[] = [
+  '--refresh-retry-min-ms',
+  '500',
+  '--refresh-retry-base-ms',
+  '1000',
+  '--refresh-retry-max-ms',
+  '3000',
+];
 
 /** FAST_RETRIES, and the refresh point ~1-5 s after each fetch (thisUpdate is a minute before it). */
 export const FAST_REFRESH: readonly string[] = ['--refresh-window', '0.0085,0.009', ...FAST_RETRIES];
@@ -194,10 +201,14 @@ export async function waitForStaples(
   timeoutMs: number,
   what: string,
 ): Promise<StoredStaple[]> {
-  return waitFor(async () => {
-    const staples = await readStaples(redis, prefix, fps);
-    return staples.every(check) && staples;
-  }, timeoutMs, what);
+  return waitFor(
+    async () => {
+      const staples = await readStaples(redis, prefix, fps);
+      return staples.every(check) && staples;
+    },
+    timeoutMs,
+    what,
+  );
 }
 
 /** Staple bytes and meta of each fingerprint, in one pipeline. */

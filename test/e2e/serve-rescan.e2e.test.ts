@@ -39,7 +39,8 @@ describe('serve rescans its certificate stores', () => {
     for (const file of ['cert.pem', 'chain.pem', 'fullchain.pem']) copyFileSync(join(fx.dir, leaf.dir, file), join(certs, leaf.name, file));
   };
   const removeLineage = (leaf: LeafEntry) => rmSync(join(certs, leaf.name), { recursive: true });
-  const fetchedAt = async (list: LeafEntry[]) => (await readStaples(fx.redis, prefix, fpsOf(list))).map((s) => `${s.meta.fetchedAt}|${s.meta.lastErrorAt}`);
+  const fetchedAt = async (list: LeafEntry[]) =>
+    (await readStaples(fx.redis, prefix, fpsOf(list))).map((s) => `${s.meta.fetchedAt}|${s.meta.lastErrorAt}`);
   /** Starts serve (after stopping one a failed test may have left running). */
   const startServe = async (scanInterval: number, fastRefresh: boolean, extra: string[] = []) => {
     await ServeProcess.stopAll();
@@ -73,9 +74,15 @@ describe('serve rescans its certificate stores', () => {
     leaves(21, 25).forEach(addLineage);
     leaves(1, 5).forEach(removeLineage);
     await waitForStapled(fx.redis, prefix, fpsOf(leaves(21, 25)), SCAN_INTERVAL_S * 1000 + 5_000, 'the added certificates to be stapled');
-    const warmedIn = Math.max(...(await readStaples(fx.redis, prefix, fpsOf(leaves(21, 25)))).map((s) => Date.parse(s.meta.fetchedAt ?? '') - addedAt));
+    const warmedIn = Math.max(
+      ...(await readStaples(fx.redis, prefix, fpsOf(leaves(21, 25)))).map((s) => Date.parse(s.meta.fetchedAt ?? '') - addedAt),
+    );
     expect(warmedIn).toBeLessThan(SCAN_INTERVAL_S * 1000 + 3_000);
-    await waitFor(async () => serve?.scans().some((s) => s.removed === 5 && s.tracked === 20), 10_000, 'a scan that drops the removed certificates');
+    await waitFor(
+      async () => serve?.scans().some((s) => s.removed === 5 && s.tracked === 20),
+      10_000,
+      'a scan that drops the removed certificates',
+    );
 
     // Removed: no job left, and their records stop moving while the kept ones keep being refreshed.
     await new Promise((r) => setTimeout(r, 500)); // a job already running when they were dropped may still settle

@@ -8,7 +8,16 @@ import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, testPrefix } from '../helpers/services.js';
-import { ServeProcess, countStapled, serveArgs, startServeFixture, targetsOf, waitFor, waitForStapled, type ServeFixture } from './serve-harness.js';
+import {
+  ServeProcess,
+  countStapled,
+  serveArgs,
+  startServeFixture,
+  targetsOf,
+  waitFor,
+  waitForStapled,
+  type ServeFixture,
+} from './serve-harness.js';
 
 const COUNT = 1_500;
 
@@ -44,13 +53,21 @@ describe('serve restarted after SIGKILL mid cold start', () => {
   const prefix = testPrefix('serve-restart');
   const pairPrefix = testPrefix('serve-pair');
   const fps = () => fx.manifest.leaves.map((l) => l.fingerprint);
-  const start = (under = prefix) => new ServeProcess(serveArgs(join(fx.dir, 'live'), under, 250, '--concurrency', '16', '--scan-interval', '3600'));
-  const fetchesPerCertificate = async () => [...(await targetsOf(join(fx.dir, 'live'))).values()].map((t) => proxy.counts.get(t.request) ?? 0);
+  const start = (under = prefix) =>
+    new ServeProcess(serveArgs(join(fx.dir, 'live'), under, 250, '--concurrency', '16', '--scan-interval', '3600'));
+  const fetchesPerCertificate = async () =>
+    [...(await targetsOf(join(fx.dir, 'live'))).values()].map((t) => proxy.counts.get(t.request) ?? 0);
 
   beforeAll(async () => {
     // The certificates' OCSP URL names the counting proxy, which forwards to the simulator.
     const proxyPort = await freePort();
-    fx = await startServeFixture({ label: 'serve-restart', count: COUNT, prefixes: [prefix, pairPrefix], responder: { presign: true }, ocspPort: proxyPort });
+    fx = await startServeFixture({
+      label: 'serve-restart',
+      count: COUNT,
+      prefixes: [prefix, pairPrefix],
+      responder: { presign: true },
+      ocspPort: proxyPort,
+    });
     proxy = await startCountingProxy(proxyPort, fx.responder.port);
   });
 

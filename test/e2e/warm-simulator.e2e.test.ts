@@ -25,7 +25,13 @@ describe('warm 2,000 simulator certificates', () => {
     redis = await connectTestRedis();
     dir = mkdtempSync(join(tmpdir(), 'sw-sim-'));
     const port = await freePort();
-    manifest = await generatePki({ dir, count: COUNT, ocspUrls: [`http://127.0.0.1:${port}/`], revoked: (i) => i % 100 === 7, mustStapleEvery: 10 });
+    manifest = await generatePki({
+      dir,
+      count: COUNT,
+      ocspUrls: [`http://127.0.0.1:${port}/`],
+      revoked: (i) => i % 100 === 7,
+      mustStapleEvery: 10,
+    });
     responder = await startResponder({ pkiDir: dir, port });
   });
 
@@ -37,9 +43,17 @@ describe('warm 2,000 simulator certificates', () => {
   });
 
   it('stores a verified staple for every certificate, as the contract says', async () => {
-    const run = await runCli(['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--rate', '0', '--json'], {}, 180_000);
+    const run = await runCli(
+      ['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--rate', '0', '--json'],
+      {},
+      180_000,
+    );
     expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout) as { stored: { good: number; revoked: number }; failed: Record<string, number>; complete: boolean };
+    const summary = JSON.parse(run.stdout) as {
+      stored: { good: number; revoked: number };
+      failed: Record<string, number>;
+      complete: boolean;
+    };
     const revoked = manifest.leaves.filter((l) => l.revokedAt).length;
     expect(revoked).toBe(20);
     expect(summary.stored).toEqual({ good: COUNT - revoked, revoked });
@@ -82,8 +96,21 @@ describe('warm 2,000 simulator certificates', () => {
       const resp = join(dir, `${leaf.name}.der`);
       writeFileSync(resp, (await redis.getBuffer(`${prefix}staple:${leaf.fingerprint}`)) ?? Buffer.alloc(0));
       const cert = join(dir, leaf.dir, 'cert.pem');
-      const out = execFileSync('openssl', ['ocsp', '-respin', resp, '-CAfile', join(dir, manifest.root.certPath),
-        '-issuer', join(dir, manifest.issuer.certPath), '-cert', cert], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(
+        'openssl',
+        [
+          'ocsp',
+          '-respin',
+          resp,
+          '-CAfile',
+          join(dir, manifest.root.certPath),
+          '-issuer',
+          join(dir, manifest.issuer.certPath),
+          '-cert',
+          cert,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       expect(out).toContain(`${cert}: ${leaf.revokedAt ? 'revoked' : 'good'}`);
     }
   });

@@ -70,13 +70,54 @@ export function makeOpensslPki(dir: string, leaves: OpensslLeafSpec[]): OpensslP
   key('issuer.key');
   key('signer.key');
   key('leaf.key');
-  openssl(['req', '-x509', '-new', '-key', 'root.key', '-subj', '/CN=staplewarm test root', '-days', '3650', '-out', 'root.pem',
-    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'root.key',
+      '-subj',
+      '/CN=staplewarm test root',
+      '-days',
+      '3650',
+      '-out',
+      'root.pem',
+      '-addext',
+      'basicConstraints=critical,CA:true',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   openssl(['req', '-new', '-key', 'issuer.key', '-subj', '/CN=staplewarm test issuer', '-out', 'issuer.csr'], dir);
-  openssl(['x509', '-req', '-in', 'issuer.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '3650',
-    '-extfile', 'ca.cnf', '-extensions', 'v3_ca', '-out', 'issuer.pem'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'issuer.csr',
+      '-CA',
+      'root.pem',
+      '-CAkey',
+      'root.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      'ca.cnf',
+      '-extensions',
+      'v3_ca',
+      '-out',
+      'issuer.pem',
+    ],
+    dir,
+  );
   openssl(['req', '-new', '-key', 'signer.key', '-subj', '/CN=staplewarm test OCSP signer', '-out', 'signer.csr'], dir);
-  openssl(['ca', '-config', 'ca.cnf', '-batch', '-notext', '-days', '365', '-extensions', 'v3_signer', '-in', 'signer.csr', '-out', 'signer.pem'], dir);
+  openssl(
+    ['ca', '-config', 'ca.cnf', '-batch', '-notext', '-days', '365', '-extensions', 'v3_signer', '-in', 'signer.csr', '-out', 'signer.pem'],
+    dir,
+  );
 
   const result: OpensslPki = {
     dir,
@@ -104,8 +145,25 @@ export function makeOpensslPki(dir: string, leaves: OpensslLeafSpec[]): OpensslP
     openssl(['req', '-new', '-key', 'leaf.key', '-subj', `/CN=${leaf.name}`, '-out', `${section}.csr`], dir);
     const out = join(dir, 'leaves', `${leaf.name}.pem`);
     const validity = leaf.expired ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z'] : ['-days', '90'];
-    openssl(['ca', '-config', 'ca.cnf', '-batch', '-notext', ...validity, '-extfile', `${section}.cnf`, '-extensions', section,
-      '-in', `${section}.csr`, '-out', out], dir);
+    openssl(
+      [
+        'ca',
+        '-config',
+        'ca.cnf',
+        '-batch',
+        '-notext',
+        ...validity,
+        '-extfile',
+        `${section}.cnf`,
+        '-extensions',
+        section,
+        '-in',
+        `${section}.csr`,
+        '-out',
+        out,
+      ],
+      dir,
+    );
     if (leaf.revoked) openssl(['ca', '-config', 'ca.cnf', '-batch', '-revoke', out, '-crl_reason', 'keyCompromise'], dir);
     result.leaves.set(leaf.name, out);
   }

@@ -132,8 +132,28 @@ export async function startOpensslResponder(
   pki: { dir: string; indexTxt: string; issuerPem: string; signerPem: string; signerKey: string },
   port: number,
 ): Promise<{ url: string; process: ChildProcess; stop: () => void }> {
-  const child = spawn('openssl', ['ocsp', '-index', pki.indexTxt, '-port', String(port), '-rsigner', pki.signerPem, '-rkey', pki.signerKey,
-    '-CA', pki.issuerPem, '-nmin', '60', '-multi', '4', '-ignore_err'], { cwd: pki.dir, stdio: 'ignore' });
+  const child = spawn(
+    'openssl',
+    [
+      'ocsp',
+      '-index',
+      pki.indexTxt,
+      '-port',
+      String(port),
+      '-rsigner',
+      pki.signerPem,
+      '-rkey',
+      pki.signerKey,
+      '-CA',
+      pki.issuerPem,
+      '-nmin',
+      '60',
+      '-multi',
+      '4',
+      '-ignore_err',
+    ],
+    { cwd: pki.dir, stdio: 'ignore' },
+  );
   await waitForPort(port);
   // `-multi` makes openssl lead its own process group and fork children that outlive (and spin
   // without) their parent: signal the whole group.

@@ -63,7 +63,13 @@ function oneHandshake(port: number, servername: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let stapled = false;
     // No `session` option: every connection is a full handshake.
-    const options: tls.ConnectionOptions & { requestOCSP: boolean } = { host: '127.0.0.1', port, servername, rejectUnauthorized: false, requestOCSP: true };
+    const options: tls.ConnectionOptions & { requestOCSP: boolean } = {
+      host: '127.0.0.1',
+      port,
+      servername,
+      rejectUnauthorized: false,
+      requestOCSP: true,
+    };
     const socket = tls.connect(options);
     socket.on('OCSPResponse', (response: Buffer | undefined) => (stapled = (response?.length ?? 0) > 0));
     socket.once('secureConnect', () => {
@@ -89,18 +95,20 @@ async function measure(nginx: RunningNginx, names: readonly string[]): Promise<R
   const cpuBefore = await workerCpuSeconds(nginx);
   const start = performance.now();
   const deadline = start + SECONDS * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, lane) => {
-    for (let i = lane; performance.now() < deadline; i++) {
-      try {
-        if (await oneHandshake(nginx.ports.auto, names[i % names.length] as string)) stapled++;
-        handshakes++;
-      } catch {
-        errors++;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, lane) => {
+      for (let i = lane; performance.now() < deadline; i++) {
+        try {
+          if (await oneHandshake(nginx.ports.auto, names[i % names.length] as string)) stapled++;
+          handshakes++;
+        } catch {
+          errors++;
+        }
       }
-    }
-  }));
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
-  const cpuSeconds = await workerCpuSeconds(nginx) - cpuBefore;
+  const cpuSeconds = (await workerCpuSeconds(nginx)) - cpuBefore;
   return { handshakes, stapled, errors, perSecond: handshakes / elapsed, cpuMicros: (cpuSeconds / handshakes) * 1e6 };
 }
 
@@ -159,22 +167,28 @@ try {
     .filter((m) => m[1] !== 'redis') // the first call for a name reads Redis
     .map((m) => Number(m[2]));
 
-  const pairedRatios = (pick: (r: Round) => number): number[] =>
-    results.on.map((on, i) => pick(on) / pick(results.off[i] as Round));
+  const pairedRatios = (pick: (r: Round) => number): number[] => results.on.map((on, i) => pick(on) / pick(results.off[i] as Round));
   const offSummary = summary(results.off);
   const onSummary = summary(results.on);
   const callMicros = median(perCall);
   const lines = [
     `leaf key ${KEY}, ${NAMES} names, ${CONCURRENCY} parallel connections, ${ROUNDS} rounds of ${SECONDS} s, 1 nginx worker, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}`,
-    ...([['stapling off', results.off], ['stapling on', results.on]] as const)
-      .map(([label, rounds]) => `${label.padEnd(13)} ${rounds.map((r) => `${r.perSecond.toFixed(0)}/s (${r.cpuMicros.toFixed(0)} us cpu)`).join('  ')}`),
+    ...(
+      [
+        ['stapling off', results.off],
+        ['stapling on', results.on],
+      ] as const
+    ).map(
+      ([label, rounds]) =>
+        `${label.padEnd(13)} ${rounds.map((r) => `${r.perSecond.toFixed(0)}/s (${r.cpuMicros.toFixed(0)} us cpu)`).join('  ')}`,
+    ),
     `median handshakes/s: off ${offSummary.perSecond.toFixed(0)}, on ${onSummary.perSecond.toFixed(0)}; ratio on/off ${(onSummary.perSecond / offSummary.perSecond).toFixed(3)}`,
     `median nginx CPU per handshake: off ${offSummary.cpuMicros.toFixed(0)} us, on ${onSummary.cpuMicros.toFixed(0)} us (${((onSummary.cpuMicros / offSummary.cpuMicros - 1) * 100).toFixed(1)}%)`,
     // Each round's "on" ran right after its "off": paired ratios cancel slow drifts in machine load.
     `median of paired ratios on/off: handshakes/s ${median(pairedRatios((r) => r.perSecond)).toFixed(3)}, nginx CPU per handshake ${median(pairedRatios((r) => r.cpuMicros)).toFixed(3)}`,
     `stapled: off ${(offSummary.stapledShare * 100).toFixed(1)}%, on ${(onSummary.stapledShare * 100).toFixed(1)}%; errors: off ${offSummary.errors}, on ${onSummary.errors}`,
-    `one staple() call from the fast cache: median ${callMicros.toFixed(1)} us, min ${Math.min(...perCall).toFixed(1)} us over ${perCall.length} handshakes x ${CALLS} calls`
-      + ` = ${((callMicros / offSummary.cpuMicros) * 100).toFixed(2)}% of a handshake's nginx CPU without stapling`,
+    `one staple() call from the fast cache: median ${callMicros.toFixed(1)} us, min ${Math.min(...perCall).toFixed(1)} us over ${perCall.length} handshakes x ${CALLS} calls` +
+      ` = ${((callMicros / offSummary.cpuMicros) * 100).toFixed(2)}% of a handshake's nginx CPU without stapling`,
   ];
   console.log(lines.join('\n'));
 } finally {

@@ -42,10 +42,12 @@ interface WarmJson {
 /** The leaf fingerprint (contract <fp>) of every `<certsDir>/<site>/cert.pem`. */
 async function leafFingerprints(certsDir: string): Promise<string[]> {
   const sites = (await readdir(certsDir, { withFileTypes: true })).filter((d) => d.isDirectory());
-  return Promise.all(sites.map(async (site) => {
-    const pem = await readFile(path.join(certsDir, site.name, 'cert.pem'));
-    return new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
-  }));
+  return Promise.all(
+    sites.map(async (site) => {
+      const pem = await readFile(path.join(certsDir, site.name, 'cert.pem'));
+      return new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
+    }),
+  );
 }
 
 /** Runs `staplewarm warm` and throws, with its output, unless it stored a staple for each of `leaves` leaves. */

@@ -10,8 +10,9 @@ import { freePort, stopProcess, waitForPorts } from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** packages/lua-resty-staple/lib: the module under test (from test/openresty/, or its dist/ when built). */
-export const LUA_LIB = ['../..', '../../..'].map((up) => path.resolve(here, up, 'packages/lua-resty-staple/lib'))
-  .find((dir) => existsSync(dir)) ?? path.resolve(here, '../../packages/lua-resty-staple/lib');
+export const LUA_LIB =
+  ['../..', '../../..'].map((up) => path.resolve(here, up, 'packages/lua-resty-staple/lib')).find((dir) => existsSync(dir)) ??
+  path.resolve(here, '../../packages/lua-resty-staple/lib');
 
 const MODULES_DIR = '/usr/lib/nginx/modules';
 const MODULES = ['ndk_http_module.so', 'ngx_http_lua_module.so'];
@@ -29,7 +30,9 @@ function lua(value: LuaValue): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `{ ${value.map(lua).join(', ')} }`;
-  return `{ ${Object.entries(value).map(([k, v]) => `${k} = ${lua(v)}`).join(', ')} }`;
+  return `{ ${Object.entries(value)
+    .map(([k, v]) => `${k} = ${lua(v)}`)
+    .join(', ')} }`;
 }
 
 export interface NginxSite {
@@ -107,15 +110,20 @@ return _M
 
 function server(port: number, site: NginxSite, label: string, stapleCall: string | null, calls: number): string {
   const timed = calls > 1;
-  const staple = stapleCall === null
-    ? ''
-    : `${timed ? 'ngx.update_time(); local started = ngx.now()' : ''}
+  const staple =
+    stapleCall === null
+      ? ''
+      : `${timed ? 'ngx.update_time(); local started = ngx.now()' : ''}
             local stapled, what
             for _ = 1, ${calls} do
                 stapled, what = require("resty.staple").staple(${stapleCall})
             end
-            ${timed ? `ngx.update_time()
-            ngx.log(ngx.WARN, "[bench] ", tostring(what), " ", (ngx.now() - started) * 1e6 / ${calls}, " us per staple() call")` : ''}
+            ${
+              timed
+                ? `ngx.update_time()
+            ngx.log(ngx.WARN, "[bench] ", tostring(what), " ", (ngx.now() - started) * 1e6 / ${calls}, " us per staple() call")`
+                : ''
+            }
             ngx.log(ngx.INFO, "[test] ${label} ", ssl.server_name(), " ", tostring(stapled), " ", tostring(what))`;
   return `
     server {

@@ -43,7 +43,7 @@ function indexTime(date: Date): string {
 /** A positive serial with an even number of hex digits, as `openssl ocsp -index` expects. */
 function newSerial(): string {
   const bytes = randomBytes(8);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x10;
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x10;
   return bytes.toString('hex').toUpperCase();
 }
 
@@ -54,27 +54,68 @@ export function fingerprintOf(pem: string): string {
 async function makeCa(caDir: string): Promise<{ rootCert: string; issuerCert: string; issuerKey: string }> {
   const rootKey = path.join(caDir, 'root.key');
   const rootCert = path.join(caDir, 'root.pem');
-  await runOk('openssl', ['req', '-x509', '-new', ...NEW_KEY.ec, '-keyout', rootKey, '-out', rootCert, '-days', '30',
-    '-subj', '/CN=staplewarm test root', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await runOk('openssl', [
+    'req',
+    '-x509',
+    '-new',
+    ...NEW_KEY.ec,
+    '-keyout',
+    rootKey,
+    '-out',
+    rootCert,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=staplewarm test root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
 
   const issuerKey = path.join(caDir, 'issuer.key');
   const issuerCsr = path.join(caDir, 'issuer.csr');
   const issuerCert = path.join(caDir, 'issuer.pem');
   const issuerExt = path.join(caDir, 'issuer.ext');
-  await writeFile(issuerExt, [
-    'basicConstraints=critical,CA:TRUE,pathlen:0',
-    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-    'subjectKeyIdentifier=hash',
-    'authorityKeyIdentifier=keyid',
-  ].join('\n'));
+  await writeFile(
+    issuerExt,
+    [
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+    ].join('\n'),
+  );
   await runOk('openssl', ['req', '-new', ...NEW_KEY.ec, '-keyout', issuerKey, '-out', issuerCsr, '-subj', '/CN=staplewarm test issuer']);
-  await runOk('openssl', ['x509', '-req', '-in', issuerCsr, '-CA', rootCert, '-CAkey', rootKey, '-set_serial', `0x${newSerial()}`,
-    '-days', '30', '-extfile', issuerExt, '-out', issuerCert]);
+  await runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    issuerCsr,
+    '-CA',
+    rootCert,
+    '-CAkey',
+    rootKey,
+    '-set_serial',
+    `0x${newSerial()}`,
+    '-days',
+    '30',
+    '-extfile',
+    issuerExt,
+    '-out',
+    issuerCert,
+  ]);
   return { rootCert, issuerCert, issuerKey };
 }
 
-async function makeLeaf(spec: SiteSpec, liveDir: string, caDir: string, issuer: { cert: string; key: string }, responderUrl: string, keyType: KeyType) {
+async function makeLeaf(
+  spec: SiteSpec,
+  liveDir: string,
+  caDir: string,
+  issuer: { cert: string; key: string },
+  responderUrl: string,
+  keyType: KeyType,
+) {
   const first = spec.names[0];
   if (first === undefined) throw new Error('a site needs at least one name');
   const dir = path.join(liveDir, first.replace(/^\*\./, ''));
@@ -82,18 +123,47 @@ async function makeLeaf(spec: SiteSpec, liveDir: string, caDir: string, issuer: 
   const serial = newSerial();
   const ext = path.join(caDir, `${serial}.ext`);
   const csr = path.join(caDir, `${serial}.csr`);
-  await writeFile(ext, [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=${spec.names.map((n) => `DNS:${n}`).join(',')}`,
-    `authorityInfoAccess=OCSP;URI:${responderUrl}`,
-    'subjectKeyIdentifier=hash',
-    'authorityKeyIdentifier=keyid',
-  ].join('\n'));
-  await runOk('openssl', ['req', '-new', ...NEW_KEY[keyType], '-keyout', path.join(dir, 'privkey.pem'), '-out', csr, '-subj', `/CN=${first}`]);
-  await runOk('openssl', ['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-set_serial', `0x${serial}`,
-    '-days', '20', '-extfile', ext, '-out', path.join(dir, 'cert.pem')]);
+  await writeFile(
+    ext,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${spec.names.map((n) => `DNS:${n}`).join(',')}`,
+      `authorityInfoAccess=OCSP;URI:${responderUrl}`,
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+    ].join('\n'),
+  );
+  await runOk('openssl', [
+    'req',
+    '-new',
+    ...NEW_KEY[keyType],
+    '-keyout',
+    path.join(dir, 'privkey.pem'),
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${first}`,
+  ]);
+  await runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-set_serial',
+    `0x${serial}`,
+    '-days',
+    '20',
+    '-extfile',
+    ext,
+    '-out',
+    path.join(dir, 'cert.pem'),
+  ]);
   const certPem = await readFile(path.join(dir, 'cert.pem'), 'utf8');
   const issuerPem = await readFile(issuer.cert, 'utf8');
   await writeFile(path.join(dir, 'chain.pem'), issuerPem);
@@ -112,13 +182,20 @@ async function makeLeaf(spec: SiteSpec, liveDir: string, caDir: string, issuer: 
  * Creates the PKI under `root`; every leaf names `responderUrl` as its OCSP responder (AIA).
  * Leaves use ECDSA P-256 keys unless `leafKey` is 'rsa' (RSA-2048, what most CAs still issue).
  */
-export async function createTestPki(root: string, specs: readonly SiteSpec[], responderUrl: string, leafKey: KeyType = 'ec'): Promise<TestPki> {
+export async function createTestPki(
+  root: string,
+  specs: readonly SiteSpec[],
+  responderUrl: string,
+  leafKey: KeyType = 'ec',
+): Promise<TestPki> {
   const caDir = path.join(root, 'ca');
   const certsDir = path.join(root, 'live');
   await mkdir(caDir, { recursive: true });
   await mkdir(certsDir, { recursive: true });
   const { rootCert, issuerCert, issuerKey } = await makeCa(caDir);
-  const leaves = await Promise.all(specs.map((spec) => makeLeaf(spec, certsDir, caDir, { cert: issuerCert, key: issuerKey }, responderUrl, leafKey)));
+  const leaves = await Promise.all(
+    specs.map((spec) => makeLeaf(spec, certsDir, caDir, { cert: issuerCert, key: issuerKey }, responderUrl, leafKey)),
+  );
   const index = path.join(caDir, 'index.txt');
   await writeFile(index, leaves.map((l) => l.indexLine).join('\n') + '\n');
   await writeFile(`${index}.attr`, 'unique_subject = no\n');

@@ -57,7 +57,12 @@ export async function canConnect(port: number): Promise<boolean> {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until every port accepts connections, or throws (with `describe()` for context) when `child` exits first. */
-export async function waitForPorts(child: ChildProcess, ports: readonly number[], describe: () => string, timeoutMs = 10_000): Promise<void> {
+export async function waitForPorts(
+  child: ChildProcess,
+  ports: readonly number[],
+  describe: () => string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const port of ports) {
     while (!(await canConnect(port))) {
@@ -122,10 +127,29 @@ export interface OcspResponder {
  * With -multi openssl makes its own process group (so it must not be `detached`: setpgid fails for a
  * session leader), and stopProcess() signals that group, so no forked child outlives the test.
  */
-export async function startOcspResponder(ca: { index: string; issuerCert: string; issuerKey: string }, port: number): Promise<OcspResponder> {
+export async function startOcspResponder(
+  ca: { index: string; issuerCert: string; issuerKey: string },
+  port: number,
+): Promise<OcspResponder> {
   let output = '';
-  const args = ['ocsp', '-index', ca.index, '-port', String(port), '-rsigner', ca.issuerCert, '-rkey', ca.issuerKey,
-    '-CA', ca.issuerCert, '-ndays', '7', '-multi', '2', '-ignore_err'];
+  const args = [
+    'ocsp',
+    '-index',
+    ca.index,
+    '-port',
+    String(port),
+    '-rsigner',
+    ca.issuerCert,
+    '-rkey',
+    ca.issuerKey,
+    '-CA',
+    ca.issuerCert,
+    '-ndays',
+    '7',
+    '-multi',
+    '2',
+    '-ignore_err',
+  ];
   const child = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

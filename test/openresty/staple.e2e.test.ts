@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys, fillRedis, type FilledStaple } from './fixtures.js';
 import { findNginx, startNginx, type NginxOptions, type RunningNginx } from './nginx.js';
 import { createTestPki, type TestPki, type TestSite } from './pki.js';
-import { canConnect, freePort, run, sleep, startOcspResponder, startPrivateRedis, type OcspResponder, type PrivateRedis } from './processes.js';
+import {
+  canConnect,
+  freePort,
+  run,
+  sleep,
+  startOcspResponder,
+  startPrivateRedis,
+  type OcspResponder,
+  type PrivateRedis,
+} from './processes.js';
 import { handshake, sClient } from './tls-client.js';
 import { runCli } from '../helpers/services.js';
 
@@ -21,7 +30,9 @@ const nginxBinary = findNginx();
 const redisUp = await canConnect(REDIS_PORT);
 const missing = [nginxBinary === null && 'nginx + libnginx-mod-http-lua', !redisUp && `Redis at ${REDIS_URL}`].filter(Boolean);
 if (missing.length > 0 && !CI) {
-  console.warn(`skipping resty.staple e2e tests: ${missing.join(', ')} not available (apt-get install nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-nginx-redis)`);
+  console.warn(
+    `skipping resty.staple e2e tests: ${missing.join(', ')} not available (apt-get install nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-nginx-redis)`,
+  );
 }
 
 const SPECS = [
@@ -86,7 +97,9 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     redis = new Redis(REDIS_URL);
     // A certificate staplewarm knows (host keys) but holds no staple for.
     await redis.del(`${prefix}staple:${site('unstapled.staple.test').fingerprint}`);
-    nginx = await startNginx(nginxOptions('main', { redis: { host: '127.0.0.1', port: REDIS_PORT, timeout_ms: 500 }, prefix, miss_ttl: 60 }));
+    nginx = await startNginx(
+      nginxOptions('main', { redis: { host: '127.0.0.1', port: REDIS_PORT, timeout_ms: 500 }, prefix, miss_ttl: 60 }),
+    );
     started.push(nginx);
   });
 
@@ -108,8 +121,17 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     // And a real verifier accepts the stapled bytes for this certificate.
     const stapleFile = path.join(dir, 'alpha-staple.der');
     await writeFile(stapleFile, got.staple ?? Buffer.alloc(0));
-    const verified = await run('openssl', ['ocsp', '-respin', stapleFile, '-CAfile', pki.rootCert,
-      '-issuer', path.join(alpha.dir, 'chain.pem'), '-cert', path.join(alpha.dir, 'cert.pem')]);
+    const verified = await run('openssl', [
+      'ocsp',
+      '-respin',
+      stapleFile,
+      '-CAfile',
+      pki.rootCert,
+      '-issuer',
+      path.join(alpha.dir, 'chain.pem'),
+      '-cert',
+      path.join(alpha.dir, 'cert.pem'),
+    ]);
     expect(verified.stderr).toContain('Response verify OK');
     expect(verified.stdout).toContain('cert.pem: good');
   });
@@ -120,22 +142,25 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     expect(stapleOf(site('revoked.staple.test')).status).toBe('revoked');
   });
 
-  it.each(['auto', 'byName', 'byChain', 'byFingerprint'] as const)('gives each SNI name its own certificate\'s staple (%s)', async (listener) => {
-    const root = await readFile(pki.rootCert);
-    const cases = [
-      ['alpha.staple.test', 'alpha.staple.test'],
-      ['www.beta.staple.test', 'beta.staple.test'],
-      ['beta.staple.test', 'beta.staple.test'],
-      ['x.wild.staple.test', '*.wild.staple.test'],
-      ['revoked.staple.test', 'revoked.staple.test'],
-    ] as const;
-    for (const [sni, siteName] of cases) {
-      const expected = site(siteName);
-      const got = await handshake(nginx.ports[listener], sni, root);
-      expect(got.fingerprint, sni).toBe(expected.fingerprint);
-      expect(got.staple, sni).toEqual(stapleOf(expected).der);
-    }
-  });
+  it.each(['auto', 'byName', 'byChain', 'byFingerprint'] as const)(
+    "gives each SNI name its own certificate's staple (%s)",
+    async (listener) => {
+      const root = await readFile(pki.rootCert);
+      const cases = [
+        ['alpha.staple.test', 'alpha.staple.test'],
+        ['www.beta.staple.test', 'beta.staple.test'],
+        ['beta.staple.test', 'beta.staple.test'],
+        ['x.wild.staple.test', '*.wild.staple.test'],
+        ['revoked.staple.test', 'revoked.staple.test'],
+      ] as const;
+      for (const [sni, siteName] of cases) {
+        const expected = site(siteName);
+        const got = await handshake(nginx.ports[listener], sni, root);
+        expect(got.fingerprint, sni).toBe(expected.fingerprint);
+        expect(got.staple, sni).toEqual(stapleOf(expected).der);
+      }
+    },
+  );
 
   it('answers from the fast cache: no Redis GET for a name within the cache TTL', async () => {
     const root = await readFile(pki.rootCert);
@@ -147,10 +172,11 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
     try {
       for (let round = 0; round < 2; round++) {
-        for (const name of names) for (const port of Object.values(nginx.ports)) {
-          const got = await handshake(port, name, root);
-          expect(got.staple === null, name).toBe(name === 'unstapled.staple.test');
-        }
+        for (const name of names)
+          for (const port of Object.values(nginx.ports)) {
+            const got = await handshake(port, name, root);
+            expect(got.staple === null, name).toBe(name === 'unstapled.staple.test');
+          }
       }
       // A probe proves the monitor sees this prefix, so an empty list means no GET, not a deaf monitor.
       await redis.get(`${prefix}probe`);
@@ -172,7 +198,7 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     }
   });
 
-  it('never staples a response past its nextUpdate, whatever the key\'s TTL says', async () => {
+  it("never staples a response past its nextUpdate, whatever the key's TTL says", async () => {
     const stale = site('stale.staple.test');
     await redis.set(`${prefix}staple:${stale.fingerprint}`, withPastNextUpdate(stapleOf(stale).der), 'PX', 60_000);
     const root = await readFile(pki.rootCert);
@@ -185,8 +211,9 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
   });
 
   it('refuses to start on a misspelt option (nginx fails at init, not during handshakes)', async () => {
-    await expect(startNginx(nginxOptions('bad-config', { redis: { host: '127.0.0.1' }, lru_sise: 10 }, 1)))
-      .rejects.toThrow(/unknown option config\.lru_sise/);
+    await expect(startNginx(nginxOptions('bad-config', { redis: { host: '127.0.0.1' }, lru_sise: 10 }, 1))).rejects.toThrow(
+      /unknown option config\.lru_sise/,
+    );
   });
 
   it('bounds a Redis that accepts but never answers by the timeout, and the handshake goes on', async () => {
@@ -219,9 +246,17 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
       started.push(privateRedis);
       privateFilled = await fillRedis({ certsDir: pki.certsDir, redisUrl: privateRedis.url, prefix: privatePrefix, cli: runCli });
       // One worker, so "cached" is certain; max_ttl 1 s, so staleness comes quickly.
-      resilient = await startNginx(nginxOptions('resilient', {
-        redis: { host: '127.0.0.1', port: privateRedis.port, timeout_ms: 50 }, max_ttl: 1, error_backoff: 1,
-      }, 1));
+      resilient = await startNginx(
+        nginxOptions(
+          'resilient',
+          {
+            redis: { host: '127.0.0.1', port: privateRedis.port, timeout_ms: 50 },
+            max_ttl: 1,
+            error_backoff: 1,
+          },
+          1,
+        ),
+      );
       started.push(resilient);
     });
 
@@ -253,7 +288,9 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     beforeAll(async () => {
       // An empty prefix: Redis has nothing, so every staple must come from the responder.
       const staple = (inline: boolean) => ({
-        redis: { host: '127.0.0.1', port: REDIS_PORT }, prefix: `${prefix}empty:`, fetch_on_miss: { rate: 5, inline },
+        redis: { host: '127.0.0.1', port: REDIS_PORT },
+        prefix: `${prefix}empty:`,
+        fetch_on_miss: { rate: 5, inline },
       });
       fetching = await startNginx(nginxOptions('fetching', staple(false), 1));
       started.push(fetching);
@@ -273,8 +310,12 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
       const root = await readFile(pki.rootCert);
       const first = await handshake(fetching.ports.auto, 'beta.staple.test', root);
       expect(first.staple).toBeNull(); // the fetch runs in a timer; this handshake did not wait
-      await expect.poll(async () => (await handshake(fetching.ports.auto, 'beta.staple.test', root)).staple !== null,
-        { timeout: 5_000, interval: 100 }).toBe(true);
+      await expect
+        .poll(async () => (await handshake(fetching.ports.auto, 'beta.staple.test', root)).staple !== null, {
+          timeout: 5_000,
+          interval: 100,
+        })
+        .toBe(true);
       const seen = await sClient(fetching.ports.auto, 'beta.staple.test', pki.rootCert);
       expect(seen.certStatus, seen.output).toBe('good');
       // validate_ocsp_response refuses a revoked response, so nothing is stapled for it.

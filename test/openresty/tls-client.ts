@@ -13,8 +13,17 @@ export interface SClientResult {
 }
 
 export async function sClient(port: number, servername: string, rootCert: string): Promise<SClientResult> {
-  const { stdout, stderr } = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername,
-    '-status', '-CAfile', rootCert, '-verify_return_error']);
+  const { stdout, stderr } = await run('openssl', [
+    's_client',
+    '-connect',
+    `127.0.0.1:${port}`,
+    '-servername',
+    servername,
+    '-status',
+    '-CAfile',
+    rootCert,
+    '-verify_return_error',
+  ]);
   const output = stdout + stderr;
   return {
     verified: /Verify return code: 0 \(ok\)/.test(output),
@@ -34,7 +43,13 @@ export interface HandshakeResult {
 export async function handshake(port: number, servername: string, rootCert: string | Buffer): Promise<HandshakeResult> {
   let staple: Buffer | null = null;
   // tls.connect() honours requestOCSP (the status_request extension); @types/node only lists it for TLSSocket.
-  const options: tls.ConnectionOptions & { requestOCSP: boolean } = { host: '127.0.0.1', port, servername, ca: rootCert, requestOCSP: true };
+  const options: tls.ConnectionOptions & { requestOCSP: boolean } = {
+    host: '127.0.0.1',
+    port,
+    servername,
+    ca: rootCert,
+    requestOCSP: true,
+  };
   const socket = tls.connect(options);
   socket.on('OCSPResponse', (response: Buffer | undefined) => {
     staple = response && response.length > 0 ? response : null;

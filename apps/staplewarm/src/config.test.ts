@@ -26,13 +26,20 @@ describe('loadConfig', () => {
 
 describe('per-host rates and service settings', () => {
   it('reads host=rate pairs from flags or env', () => {
-    expect(loadConfig({ hostRate: ['ocsp.a.test=200', 'OCSP.B.test:8080=50'] }, {}).hostRates).toEqual({ 'ocsp.a.test': 200, 'ocsp.b.test:8080': 50 });
+    expect(loadConfig({ hostRate: ['ocsp.a.test=200', 'OCSP.B.test:8080=50'] }, {}).hostRates).toEqual({
+      'ocsp.a.test': 200,
+      'ocsp.b.test:8080': 50,
+    });
     expect(loadConfig({}, { STAPLEWARM_HOST_RATE: 'x.test=10, y.test=2.5' }).hostRates).toEqual({ 'x.test': 10, 'y.test': 2.5 });
     expect(() => loadConfig({ hostRate: ['x.test'] }, {})).toThrow(/--host-rate: expected host=requests-per-second/);
   });
 
   it('validates metrics and scan settings', () => {
-    expect(loadConfig({ metricsPort: '0', metricsHost: '0.0.0.0', scanInterval: '60' }, {})).toMatchObject({ metricsPort: 0, metricsHost: '0.0.0.0', scanIntervalSeconds: 60 });
+    expect(loadConfig({ metricsPort: '0', metricsHost: '0.0.0.0', scanInterval: '60' }, {})).toMatchObject({
+      metricsPort: 0,
+      metricsHost: '0.0.0.0',
+      scanIntervalSeconds: 60,
+    });
     expect(() => loadConfig({}, { STAPLEWARM_SCAN_INTERVAL: '0' })).toThrow(/STAPLEWARM_SCAN_INTERVAL/);
   });
 });

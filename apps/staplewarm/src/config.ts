@@ -68,7 +68,10 @@ export interface ConfigFlags {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'invalid-config';
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(`${setting}: ${message}`);
   }
 }
@@ -78,7 +81,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     flag !== undefined ? [flag, `--${name}`] : [undefined, name];
   const [redisFlag] = pick(flags.redis, 'redis');
   const redisUrl = redisFlag ?? env.REDIS_URL ?? DEFAULTS.redisUrl;
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(flags.redis ? '--redis' : 'REDIS_URL', `expected redis:// or rediss:// URL, got "${redisUrl}"`);
+  if (!/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError(flags.redis ? '--redis' : 'REDIS_URL', `expected redis:// or rediss:// URL, got "${redisUrl}"`);
   const prefix = flags.prefix ?? env.STAPLEWARM_PREFIX ?? DEFAULTS.prefix;
   if (prefix.length === 0 || /\s/.test(prefix)) throw new ConfigError('--prefix', `must be non-empty without spaces, got "${prefix}"`);
 
@@ -97,13 +101,41 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     attempts: number(undefined, '', env.STAPLEWARM_ATTEMPTS, 'STAPLEWARM_ATTEMPTS', DEFAULTS.attempts, 1),
     retryBaseMs: number(undefined, '', env.STAPLEWARM_RETRY_BASE_MS, 'STAPLEWARM_RETRY_BASE_MS', DEFAULTS.retryBaseMs, 1),
     certIdHash: hash,
-    connectTimeoutMs: number(undefined, '', env.STAPLEWARM_CONNECT_TIMEOUT_MS, 'STAPLEWARM_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, 1),
-    responseTimeoutMs: number(undefined, '', env.STAPLEWARM_RESPONSE_TIMEOUT_MS, 'STAPLEWARM_RESPONSE_TIMEOUT_MS', DEFAULTS.responseTimeoutMs, 1),
+    connectTimeoutMs: number(
+      undefined,
+      '',
+      env.STAPLEWARM_CONNECT_TIMEOUT_MS,
+      'STAPLEWARM_CONNECT_TIMEOUT_MS',
+      DEFAULTS.connectTimeoutMs,
+      1,
+    ),
+    responseTimeoutMs: number(
+      undefined,
+      '',
+      env.STAPLEWARM_RESPONSE_TIMEOUT_MS,
+      'STAPLEWARM_RESPONSE_TIMEOUT_MS',
+      DEFAULTS.responseTimeoutMs,
+      1,
+    ),
     logLevel: logLevel as Config['logLevel'],
-    metricsPort: number(flags.metricsPort, '--metrics-port', env.STAPLEWARM_METRICS_PORT, 'STAPLEWARM_METRICS_PORT', DEFAULTS.metricsPort, 0),
+    metricsPort: number(
+      flags.metricsPort,
+      '--metrics-port',
+      env.STAPLEWARM_METRICS_PORT,
+      'STAPLEWARM_METRICS_PORT',
+      DEFAULTS.metricsPort,
+      0,
+    ),
     metricsHost: flags.metricsHost ?? env.STAPLEWARM_METRICS_HOST ?? DEFAULTS.metricsHost,
     hostRates: parseHostRates(flags.hostRate, env.STAPLEWARM_HOST_RATE),
-    scanIntervalSeconds: number(flags.scanInterval, '--scan-interval', env.STAPLEWARM_SCAN_INTERVAL, 'STAPLEWARM_SCAN_INTERVAL', DEFAULTS.scanIntervalSeconds, 1),
+    scanIntervalSeconds: number(
+      flags.scanInterval,
+      '--scan-interval',
+      env.STAPLEWARM_SCAN_INTERVAL,
+      'STAPLEWARM_SCAN_INTERVAL',
+      DEFAULTS.scanIntervalSeconds,
+      1,
+    ),
   };
 }
 
@@ -111,9 +143,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
 function parseHostRates(flags: string[] | undefined, envValue: string | undefined): Record<string, number> {
   const [items, source] = flags?.length ? [flags, '--host-rate'] : [envValue?.split(',') ?? [], 'STAPLEWARM_HOST_RATE'];
   const rates: Record<string, number> = {};
-  for (const item of items.flatMap((i) => i.split(',')).map((i) => i.trim()).filter(Boolean)) {
+  for (const item of items
+    .flatMap((i) => i.split(','))
+    .map((i) => i.trim())
+    .filter(Boolean)) {
     const match = /^([a-z0-9.-]+(?::\d+)?)=(\d+(?:\.\d+)?)$/i.exec(item);
-    if (!match?.[1] || !match[2] || Number(match[2]) <= 0) throw new ConfigError(source, `expected host=requests-per-second, got "${item}"`);
+    if (!match?.[1] || !match[2] || Number(match[2]) <= 0)
+      throw new ConfigError(source, `expected host=requests-per-second, got "${item}"`);
     rates[match[1].toLowerCase()] = Number(match[2]);
   }
   return rates;

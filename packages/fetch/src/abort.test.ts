@@ -23,7 +23,11 @@ describe('caller abort', () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
     setTimeout(() => controller.abort(reason), 50);
-    const pending = client.fetch({ urls: [`${server.origin}/first`, `${server.origin}/second`], der: requestBytes(83), signal: controller.signal });
+    const pending = client.fetch({
+      urls: [`${server.origin}/first`, `${server.origin}/second`],
+      der: requestBytes(83),
+      signal: controller.signal,
+    });
 
     await expect(pending).rejects.toBe(reason);
     expect(second).toBe(0);

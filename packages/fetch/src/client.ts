@@ -18,8 +18,7 @@ export interface OcspFetchRequest {
  * `bad-url` entries for skipped URLs). On total failure `error` is the primary URL's final error.
  */
 export type OcspFetchResult =
-  | { ok: true; response: OcspHttpResponse; attempts: FetchError[] }
-  | { ok: false; error: FetchError; attempts: FetchError[] };
+  { ok: true; response: OcspHttpResponse; attempts: FetchError[] } | { ok: false; error: FetchError; attempts: FetchError[] };
 
 /**
  * Statuses with which responders say "no GET here". RFC 5019 section 5 lets a client use GET, but

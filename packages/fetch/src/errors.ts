@@ -9,15 +9,7 @@
  * - `content-type`: a 2xx whose content-type is not `application/ocsp-response` (an HTML error page).
  * - `bad-url`: the URL does not parse or is not http(s); nothing was sent.
  */
-export type FetchErrorCode =
-  | 'http-status'
-  | 'rate-limited'
-  | 'timeout'
-  | 'connect'
-  | 'network'
-  | 'oversize'
-  | 'content-type'
-  | 'bad-url';
+export type FetchErrorCode = 'http-status' | 'rate-limited' | 'timeout' | 'connect' | 'network' | 'oversize' | 'content-type' | 'bad-url';
 
 export interface FetchErrorDetails {
   /** HTTP status, when the responder answered. */
@@ -94,12 +86,7 @@ const CONNECT_CODES = new Set([
   'CERT_HAS_EXPIRED',
 ]);
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** Maps an error thrown by undici or the socket to a FetchError (the one place that does so). */
 export function fromTransportError(err: unknown, url: string): FetchError {

@@ -39,9 +39,7 @@ describe('keep-alive pool per origin', () => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(Buffer.from([0x30])), 20);
     });
     client = new OcspClient({ connectionsPerOrigin: 3 });
-    const results = await Promise.all(
-      Array.from({ length: 12 }, () => client.fetch({ urls: [server.origin], der: requestBytes(83) })),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, () => client.fetch({ urls: [server.origin], der: requestBytes(83) })));
     expect(results.every((r) => r.ok)).toBe(true);
     expect(server.connections()).toBe(3);
   });

@@ -23,14 +23,7 @@ describe('ColdStartTracker', () => {
     expect(tracker.progress(4, 4, 110_500)).toBe(1);
     expect(tracker.state).toBe('finished');
     expect(tracker.seconds).toBe(100.5);
-    expect(sink.events).toEqual([
-      'started 10000',
-      'progress 0',
-      'progress 0.25',
-      'progress 0.75',
-      'progress 1',
-      'finished 100.5',
-    ]);
+    expect(sink.events).toEqual(['started 10000', 'progress 0', 'progress 0.25', 'progress 0.75', 'progress 1', 'finished 100.5']);
   });
 
   it('reports the duration once and only once per cold start', () => {

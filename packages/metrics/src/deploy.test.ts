@@ -82,9 +82,7 @@ describe('deploy/grafana staplewarm-overview.json', () => {
   });
 
   it('uses only metric names and label values that the package defines', () => {
-    const offending = queries.flatMap((q) =>
-      [...undefinedNames(q.expr), ...unknownLabelValues(q.expr)].map((bad) => `${q.panel}: ${bad}`),
-    );
+    const offending = queries.flatMap((q) => [...undefinedNames(q.expr), ...unknownLabelValues(q.expr)].map((bad) => `${q.panel}: ${bad}`));
     expect(offending).toEqual([]);
   });
 

@@ -9,12 +9,7 @@
  * - `textfile-write-failed`: writing or renaming the textfile failed.
  */
 export type MetricsErrorCode =
-  | 'invalid-label'
-  | 'invalid-value'
-  | 'invalid-port'
-  | 'listen-failed'
-  | 'invalid-textfile-path'
-  | 'textfile-write-failed';
+  'invalid-label' | 'invalid-value' | 'invalid-port' | 'listen-failed' | 'invalid-textfile-path' | 'textfile-write-failed';
 
 export class MetricsError extends Error {
   override readonly name = 'MetricsError';

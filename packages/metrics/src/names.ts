@@ -19,13 +19,7 @@ export const FETCH_OUTCOMES = [
 export type FetchOutcome = (typeof FETCH_OUTCOMES)[number];
 
 /** Where each known certificate stands (the `state` label of `staplewarm_certificates`). */
-export const CERTIFICATE_STATES = [
-  'stapled_good',
-  'stapled_revoked',
-  'missing',
-  'no_ocsp_url',
-  'failing',
-] as const;
+export const CERTIFICATE_STATES = ['stapled_good', 'stapled_revoked', 'missing', 'no_ocsp_url', 'failing'] as const;
 export type CertificateState = (typeof CERTIFICATE_STATES)[number];
 
 /** BullMQ job states we export (the `state` label of `staplewarm_queue_jobs`). */
@@ -55,9 +49,7 @@ export const HISTOGRAM_NAMES: readonly MetricName[] = [METRIC_NAMES.fetchDuratio
  * Fetch latency buckets in seconds: a healthy responder answers in 5-100 ms, a CDN miss in a few
  * hundred, and fetch timeouts sit around 10 s.
  */
-export const FETCH_DURATION_BUCKETS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
+export const FETCH_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * Remaining-lifetime buckets of `staplewarm_staples_by_remaining_lifetime`, cumulative like a

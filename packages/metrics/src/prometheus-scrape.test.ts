@@ -24,7 +24,7 @@ describe.skipIf(missingOutsideCi('prometheus'))('Prometheus scraping /metrics', 
     server = await startMetricsServer(metrics, { port: 0 });
     prometheus = await startPrometheus(`127.0.0.1:${server.port}`, [`${PROMETHEUS_DIR}alerts.yml`]);
     // rate() and increase() need two samples: wait for the second scrape.
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       const samples = await prometheus.query('count_over_time(up{job="staplewarm"}[1m])');
       const count = Number((samples[0] as { value?: [number, string] } | undefined)?.value?.[1] ?? 0);
       if (count >= 2) break;
@@ -55,7 +55,7 @@ describe.skipIf(missingOutsideCi('prometheus'))('Prometheus scraping /metrics', 
 
   it('loads every alert rule and evaluates it without error', async () => {
     let rules: { name: string; health: string; lastError?: string }[] = [];
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
       const body = await prometheus!.api('/api/v1/rules');
       const groups = (body.data as { groups: { rules: typeof rules }[] }).groups;
       rules = groups.flatMap((g) => g.rules);

@@ -59,9 +59,7 @@ describe('startMetricsServer', () => {
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
-      const err: unknown = await startMetricsServer(new StaplewarmMetrics({ defaultMetrics: false }), { port }).catch(
-        (e: unknown) => e,
-      );
+      const err: unknown = await startMetricsServer(new StaplewarmMetrics({ defaultMetrics: false }), { port }).catch((e: unknown) => e);
       expect(isMetricsError(err) && err.code).toBe('listen-failed');
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));

@@ -29,10 +29,7 @@ export interface MetricsServer {
  * Serves `GET /metrics` (the exposition) and `GET /healthz` (`ok`); anything else is 404
  * (405 for other methods on those paths). Rejects with `listen-failed` when the port is taken.
  */
-export async function startMetricsServer(
-  metrics: StaplewarmMetrics,
-  options: MetricsServerOptions,
-): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: StaplewarmMetrics, options: MetricsServerOptions): Promise<MetricsServer> {
   const { port, host = DEFAULT_METRICS_HOST } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new MetricsError('invalid-port', `metrics port must be an integer 0..65535, got ${port}`);

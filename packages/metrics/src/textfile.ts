@@ -11,10 +11,7 @@ import { type StaplewarmMetrics } from './staplewarm-metrics.js';
  */
 export async function writeTextfile(metrics: StaplewarmMetrics, path: string): Promise<void> {
   if (!path.endsWith('.prom')) {
-    throw new MetricsError(
-      'invalid-textfile-path',
-      `node_exporter's textfile collector only reads *.prom files, got ${path}`,
-    );
+    throw new MetricsError('invalid-textfile-path', `node_exporter's textfile collector only reads *.prom files, got ${path}`);
   }
   const text = await metrics.textfileText();
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

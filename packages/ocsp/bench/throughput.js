@@ -50,7 +50,8 @@ for (const keyType of ['p256', 'rsa2048']) {
     const cases = fixtures(keyType, signer);
     const verifier = new OcspVerifier();
     rate(`${keyType} ${signer === 'issuer' ? 'issuer-signed' : 'delegated'}: verify`, cases, (c) => verifier.verify(c.der, c.expect, now));
-    if (keyType === 'p256') rate(`${keyType} ${signer === 'issuer' ? 'issuer-signed' : 'delegated'}: parse only`, cases, (c) => parseOcspResponse(c.der));
+    if (keyType === 'p256')
+      rate(`${keyType} ${signer === 'issuer' ? 'issuer-signed' : 'delegated'}: parse only`, cases, (c) => parseOcspResponse(c.der));
   }
 }
 

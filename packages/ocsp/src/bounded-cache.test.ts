@@ -15,7 +15,11 @@ describe('BoundedCache', () => {
 
   it('stores nothing when compute throws', () => {
     const cache = new BoundedCache<string, number>(2);
-    expect(() => cache.getOrCompute('x', () => { throw new Error('no'); })).toThrow('no');
+    expect(() =>
+      cache.getOrCompute('x', () => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
     expect(cache.size).toBe(0);
   });
 

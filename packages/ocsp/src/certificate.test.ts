@@ -4,7 +4,16 @@ import { parseCertificates } from './certificate.js';
 import { OcspError } from './errors.js';
 import { isIssuedBy } from './issuer.js';
 import { isPrivateKeyPem } from './pem.js';
-import { type TempDir, type TestPki, createTestPki, generateTestKey, issueCertificate, openssl, privateKeyPem, tempDir } from './testing/index.js';
+import {
+  type TempDir,
+  type TestPki,
+  createTestPki,
+  generateTestKey,
+  issueCertificate,
+  openssl,
+  privateKeyPem,
+  tempDir,
+} from './testing/index.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -95,8 +104,21 @@ describe('parseCertificates', () => {
 
   it('reads an openssl-made RSA certificate', () => {
     const key = dir.write('rsa.key', privateKeyPem(generateTestKey('rsa2048')));
-    const pem = openssl(['req', '-x509', '-new', '-key', key, '-subj', '/O=Acme/CN=rsa.example.test', '-days', '30',
-      '-addext', 'subjectAltName=DNS:rsa.example.test,DNS:alt.example.test', '-addext', 'authorityInfoAccess=OCSP;URI:http://ocsp.acme.test']);
+    const pem = openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      '/O=Acme/CN=rsa.example.test',
+      '-days',
+      '30',
+      '-addext',
+      'subjectAltName=DNS:rsa.example.test,DNS:alt.example.test',
+      '-addext',
+      'authorityInfoAccess=OCSP;URI:http://ocsp.acme.test',
+    ]);
     const [cert] = parseCertificates(pem, 'rsa.pem');
     expect(cert?.subject).toBe('CN=rsa.example.test, O=Acme');
     expect(cert?.dnsNames).toEqual(['rsa.example.test', 'alt.example.test']);
@@ -104,7 +126,10 @@ describe('parseCertificates', () => {
   });
 
   it('agrees with node:crypto X509Certificate on every certificate of the test PKI', () => {
-    const leaf = pki.leaf({ dnsNames: ['a.example.test', '*.b.example.test'], ocspUrls: ['http://o1.example.test', 'http://o2.example.test/x'] });
+    const leaf = pki.leaf({
+      dnsNames: ['a.example.test', '*.b.example.test'],
+      ocspUrls: ['http://o1.example.test', 'http://o2.example.test/x'],
+    });
     for (const made of [leaf, pki.issuer, pki.root, pki.responder]) {
       const ours = parseCertificates(made.der)[0]!;
       const theirs = new X509Certificate(made.der);
@@ -128,7 +153,20 @@ describe('parseCertificates', () => {
   ])('decodes names written with string_mask=%s (%s) and PrintableString', (mask) => {
     const key = dir.write('names.key', privateKeyPem(generateTestKey()));
     const config = dir.write(`${mask}.cnf`, `[req]\ndistinguished_name=dn\nstring_mask=${mask}\n[dn]\n`);
-    const pem = openssl(['req', '-x509', '-new', '-key', key, '-config', config, '-utf8', '-subj', '/C=DE/O=Müller GmbH/CN=names.example.test', '-days', '1']);
+    const pem = openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-config',
+      config,
+      '-utf8',
+      '-subj',
+      '/C=DE/O=Müller GmbH/CN=names.example.test',
+      '-days',
+      '1',
+    ]);
     expect(parseCertificates(pem)[0]?.subject).toBe('CN=names.example.test, O=Müller GmbH, C=DE');
   });
 
@@ -141,7 +179,11 @@ describe('parseCertificates', () => {
     ['a PEM certificate block holding random base64', '-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n'],
   ])('throws malformed-certificate naming the source for %s', (_what, input) => {
     expect(() => parseCertificates(input, '/etc/certs/broken.pem')).toThrow(
-      expect.objectContaining({ code: 'malformed-certificate', retryable: false, message: expect.stringContaining('/etc/certs/broken.pem') }),
+      expect.objectContaining({
+        code: 'malformed-certificate',
+        retryable: false,
+        message: expect.stringContaining('/etc/certs/broken.pem'),
+      }),
     );
     expect(() => parseCertificates(input)).toThrow(OcspError);
   });

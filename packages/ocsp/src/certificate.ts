@@ -53,8 +53,7 @@ export function parseCertificateDer(input: Buffer): ParsedCertificate {
   const ext = readExtensionFields(x509.extensions);
   const subject = readNameAttributes(x509.subjectNameDer);
   const commonName = subject.find((attribute) => attribute.type === OID.commonName)?.value.toLowerCase();
-  const dnsNames =
-    ext.sanDnsNames.length > 0 ? ext.sanDnsNames : commonName && HOSTNAME_LIKE.test(commonName) ? [commonName] : [];
+  const dnsNames = ext.sanDnsNames.length > 0 ? ext.sanDnsNames : commonName && HOSTNAME_LIKE.test(commonName) ? [commonName] : [];
   return {
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),

@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certIdFor } from './cert-id.js';
 import { parseCertificates } from './certificate.js';
 import { encodeOcspRequest } from './request.js';
-import { type TempDir, type TestCertificate, type TestPki, buildOcspResponse, createTestPki, openssl, privateKeyPem, tempDir } from './testing/index.js';
+import {
+  type TempDir,
+  type TestCertificate,
+  type TestPki,
+  buildOcspResponse,
+  createTestPki,
+  openssl,
+  privateKeyPem,
+  tempDir,
+} from './testing/index.js';
 import type { CertIdHash } from './types.js';
 import { OcspVerifier, type VerifyExpectation } from './verify.js';
 
@@ -23,7 +32,14 @@ let revoked: TestCertificate;
 /** openssl's CA database line: status, expiry, revocation[,reason], serial, file, subject. */
 function indexLine(cert: TestCertificate, revocation?: string): string {
   const expiry = cert.notAfter.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z');
-  return [revocation ? 'R' : 'V', expiry, revocation ?? '', cert.serial.toString('hex').toUpperCase(), 'unknown', '/CN=www.example.test'].join('\t');
+  return [
+    revocation ? 'R' : 'V',
+    expiry,
+    revocation ?? '',
+    cert.serial.toString('hex').toUpperCase(),
+    'unknown',
+    '/CN=www.example.test',
+  ].join('\t');
 }
 
 beforeAll(() => {
@@ -43,12 +59,34 @@ beforeAll(() => {
 afterAll(() => dir.remove());
 
 /** Asks openssl's index.txt responder about `leaf` with our request bytes. */
-function opensslRespond(leaf: TestCertificate, signer: 'issuer' | 'responder', hash: CertIdHash = 'sha1'): { der: Buffer; verify: (now?: number) => ReturnType<OcspVerifier['verify']> } {
+function opensslRespond(
+  leaf: TestCertificate,
+  signer: 'issuer' | 'responder',
+  hash: CertIdHash = 'sha1',
+): { der: Buffer; verify: (now?: number) => ReturnType<OcspVerifier['verify']> } {
   const [parsedLeaf, issuer] = parseCertificates(`${leaf.pem}${pki.issuer.pem}`);
   const certId = certIdFor(parsedLeaf!, issuer!, hash);
   dir.write('req.der', encodeOcspRequest(certId));
-  openssl(['ocsp', '-index', 'index.txt', '-CA', 'issuer.pem', '-rsigner', `${signer}.pem`, '-rkey', `${signer}.key`,
-    '-reqin', 'req.der', '-respout', 'resp.der', '-ndays', '1'], dir.path);
+  openssl(
+    [
+      'ocsp',
+      '-index',
+      'index.txt',
+      '-CA',
+      'issuer.pem',
+      '-rsigner',
+      `${signer}.pem`,
+      '-rkey',
+      `${signer}.key`,
+      '-reqin',
+      'req.der',
+      '-respout',
+      'resp.der',
+      '-ndays',
+      '1',
+    ],
+    dir.path,
+  );
   const der = readFileSync(join(dir.path, 'resp.der'));
   const expectation = { certId, issuerSpki: issuer!.spkiDer.toString('base64'), certNotAfter: leaf.notAfter.getTime() };
   return { der, verify: (now = Date.now()) => new OcspVerifier().verify(der, expectation, now) };
@@ -108,8 +146,27 @@ describe('RSA responses made by openssl ocsp verify with OcspVerifier', () => {
     ['RSASSA-PSS SHA-256', ['-rsigopt', 'rsa_padding_mode:pss']],
     ['RSASSA-PSS SHA-384, salt 20', ['-rmd', 'sha384', '-rsigopt', 'rsa_padding_mode:pss', '-rsigopt', 'rsa_pss_saltlen:20']],
   ])('%s', (_what, signOptions) => {
-    openssl(['ocsp', '-index', 'index.txt', '-CA', 'issuer.pem', '-rsigner', 'issuer.pem', '-rkey', 'issuer.key',
-      '-reqin', 'req.der', '-respout', 'resp.der', '-ndays', '1', ...signOptions], rsa.dir.path);
+    openssl(
+      [
+        'ocsp',
+        '-index',
+        'index.txt',
+        '-CA',
+        'issuer.pem',
+        '-rsigner',
+        'issuer.pem',
+        '-rkey',
+        'issuer.key',
+        '-reqin',
+        'req.der',
+        '-respout',
+        'resp.der',
+        '-ndays',
+        '1',
+        ...signOptions,
+      ],
+      rsa.dir.path,
+    );
     const staple = new OcspVerifier().verify(readFileSync(join(rsa.dir.path, 'resp.der')), rsa.expectation, Date.now());
     expect(staple.status).toBe('good');
   });
@@ -127,8 +184,22 @@ describe('responses made by the test helper verify with openssl ocsp -respin', (
       signer: { key: signerCert.key, cert: signerCert },
       ...(signer === 'responder' && { certs: [pki.responder] }),
     });
-    const out = openssl(['ocsp', '-respin', dir.write(`helper-${signer}.der`, der), '-issuer', 'issuer.pem', '-cert', 'good.pem',
-      '-CAfile', 'root.pem', '-verify_other', 'issuer.pem'], dir.path);
+    const out = openssl(
+      [
+        'ocsp',
+        '-respin',
+        dir.write(`helper-${signer}.der`, der),
+        '-issuer',
+        'issuer.pem',
+        '-cert',
+        'good.pem',
+        '-CAfile',
+        'root.pem',
+        '-verify_other',
+        'issuer.pem',
+      ],
+      dir.path,
+    );
     expect(out).toContain('Response verify OK');
     expect(out).toMatch(/good\.pem: good/);
   });

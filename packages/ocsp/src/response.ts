@@ -2,20 +2,51 @@
  * OCSPResponse (RFC 6960 4.2.1) decoding: one pass over the DER, reading only what verification and
  * display need. Nothing here checks signatures or times: see verify.ts.
  */
-import { type AlgorithmIdentifier, DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readBitStringBytes, readAlgorithmIdentifier, readOid, readRoot, readSmallInt, readTime } from './der.js';
+import {
+  type AlgorithmIdentifier,
+  DerError,
+  TAG,
+  type Tlv,
+  children,
+  contents,
+  contextTag,
+  encoding,
+  expectTag,
+  readBitStringBytes,
+  readAlgorithmIdentifier,
+  readOid,
+  readRoot,
+  readSmallInt,
+  readTime,
+} from './der.js';
 import { OcspError } from './errors.js';
 import { OID } from './oids.js';
 import type { CertStatus, OcspResponseStatus, RevocationReason } from './types.js';
 
 /** RFC 6960 OCSPResponseStatus; 4 is not used. */
 const RESPONSE_STATUS: readonly ('successful' | OcspResponseStatus | undefined)[] = [
-  'successful', 'malformedRequest', 'internalError', 'tryLater', undefined, 'sigRequired', 'unauthorized',
+  'successful',
+  'malformedRequest',
+  'internalError',
+  'tryLater',
+  undefined,
+  'sigRequired',
+  'unauthorized',
 ];
 
 /** RFC 5280 5.3.1 CRLReason; 7 is not used. */
 const REVOCATION_REASONS: readonly (RevocationReason | undefined)[] = [
-  'unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation',
-  'certificateHold', undefined, 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise',
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  undefined,
+  'removeFromCRL',
+  'privilegeWithdrawn',
+  'aACompromise',
 ];
 
 /** The CertID of a SingleResponse as sent: the hash algorithm is an OID (it may be one we never ask for). */
@@ -54,8 +85,7 @@ export interface BasicResponseFields {
 }
 
 export type OcspResponseFields =
-  | { responseStatus: 'successful'; basic: BasicResponseFields }
-  | { responseStatus: OcspResponseStatus; basic?: undefined };
+  { responseStatus: 'successful'; basic: BasicResponseFields } | { responseStatus: OcspResponseStatus; basic?: undefined };
 
 /**
  * Decodes an OCSPResponse without verifying it. The returned Buffers are views into `der`.
@@ -167,7 +197,11 @@ function readSingle(der: Buffer, single: Tlv): SingleResponseFields {
     const [timeTlv, reasonTlv] = children(der, statusTlv);
     out.revocationTime = readTime(der, expectTag(timeTlv, TAG.GENERALIZED_TIME, 'revocationTime'));
     if (reasonTlv) {
-      const enumerated = expectTag(children(der, expectTag(reasonTlv, contextTag(0, true), 'revocationReason'))[0], TAG.ENUMERATED, 'CRLReason');
+      const enumerated = expectTag(
+        children(der, expectTag(reasonTlv, contextTag(0, true), 'revocationReason'))[0],
+        TAG.ENUMERATED,
+        'CRLReason',
+      );
       const reason = REVOCATION_REASONS[readSmallInt(der, enumerated)];
       if (reason === undefined) throw new DerError('unknown CRLReason');
       out.revocationReason = reason;

@@ -26,8 +26,16 @@ describe('signatureSchemeOf', () => {
   });
 
   it('reads RSASSA-PSS parameters, with RFC 4055 defaults', () => {
-    expect(signatureSchemeOf({ oid: OID.rsassaPss, params: pssParams(OID.sha256, OID.sha256, 32) })).toEqual({ kind: 'rsa-pss', hash: 'sha256', saltLength: 32 });
-    expect(signatureSchemeOf({ oid: OID.rsassaPss, params: pssParams(OID.sha256, OID.sha256) })).toEqual({ kind: 'rsa-pss', hash: 'sha256', saltLength: 20 });
+    expect(signatureSchemeOf({ oid: OID.rsassaPss, params: pssParams(OID.sha256, OID.sha256, 32) })).toEqual({
+      kind: 'rsa-pss',
+      hash: 'sha256',
+      saltLength: 32,
+    });
+    expect(signatureSchemeOf({ oid: OID.rsassaPss, params: pssParams(OID.sha256, OID.sha256) })).toEqual({
+      kind: 'rsa-pss',
+      hash: 'sha256',
+      saltLength: 20,
+    });
     expect(signatureSchemeOf({ oid: OID.rsassaPss })).toEqual({ kind: 'rsa-pss', hash: 'sha1', saltLength: 20 });
   });
 

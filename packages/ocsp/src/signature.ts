@@ -8,9 +8,7 @@ type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 /** What node:crypto needs to check one signature. */
 export type SignatureScheme =
-  | { kind: 'ecdsa' | 'rsa'; hash: HashName }
-  | { kind: 'rsa-pss'; hash: HashName; saltLength: number }
-  | { kind: 'ed25519' | 'ed448' };
+  { kind: 'ecdsa' | 'rsa'; hash: HashName } | { kind: 'rsa-pss'; hash: HashName; saltLength: number } | { kind: 'ed25519' | 'ed448' };
 
 const HASHES: Readonly<Record<string, HashName>> = {
   [OID.sha1]: 'sha1',

@@ -47,7 +47,11 @@ describe('parseOcspResponse', () => {
   });
 
   it('reports a non-successful status', () => {
-    expect(parseOcspResponse(buildUnsuccessfulResponse('tryLater'))).toEqual({ responseStatus: 'tryLater', responses: [], certificateCount: 0 });
+    expect(parseOcspResponse(buildUnsuccessfulResponse('tryLater'))).toEqual({
+      responseStatus: 'tryLater',
+      responses: [],
+      certificateCount: 0,
+    });
   });
 
   it('throws malformed on garbage', () => {

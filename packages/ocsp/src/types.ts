@@ -128,9 +128,4 @@ export interface Staple {
 }
 
 /** RFC 6960 OCSPResponseStatus names other than successful. */
-export type OcspResponseStatus =
-  | 'malformedRequest'
-  | 'internalError'
-  | 'tryLater'
-  | 'sigRequired'
-  | 'unauthorized';
+export type OcspResponseStatus = 'malformedRequest' | 'internalError' | 'tryLater' | 'sigRequired' | 'unauthorized';

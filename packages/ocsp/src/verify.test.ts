@@ -106,7 +106,9 @@ describe('OcspVerifier: good, revoked, unknown', () => {
 
   it('finds our SingleResponse among several', () => {
     const other = { ...certId, serialNumber: '0badc0de' };
-    const der = respond({ others: [{ certId: other, status: 'revoked', thisUpdate: new Date(NOW - HOUR), nextUpdate: new Date(NOW + DAY) }] });
+    const der = respond({
+      others: [{ certId: other, status: 'revoked', thisUpdate: new Date(NOW - HOUR), nextUpdate: new Date(NOW + DAY) }],
+    });
     expect(verify(der).status).toBe('good');
   });
 
@@ -114,7 +116,8 @@ describe('OcspVerifier: good, revoked, unknown', () => {
     const other = createTestPki({ now: NOW, keyType });
     const [otherLeaf, otherIssuer] = parseCertificates(`${other.leaf().pem}${other.issuer.pem}`) as [ParsedCertificate, ParsedCertificate];
     const id = certIdFor(otherLeaf, otherIssuer);
-    const algorithms = keyType === 'rsa2048' ? (['rsa-sha256', 'rsa-sha1', 'rsa-sha384', 'rsa-sha512', 'rsa-pss-sha256'] as const) : ([undefined] as const);
+    const algorithms =
+      keyType === 'rsa2048' ? (['rsa-sha256', 'rsa-sha1', 'rsa-sha384', 'rsa-sha512', 'rsa-pss-sha256'] as const) : ([undefined] as const);
     for (const signatureAlgorithm of algorithms) {
       const der = respond({ certId: id, signer: { key: other.issuer.key }, ...(signatureAlgorithm && { signatureAlgorithm }) });
       const staple = new OcspVerifier().verify(der, { certId: id, issuerSpki: otherIssuer.spkiDer }, NOW);

@@ -114,7 +114,14 @@ export class OcspVerifier {
     throw new OcspError('unauthorized-signer', 'the responder is neither the issuer nor a certificate included in the response');
   }
 
-  #staple(der: Buffer, basic: BasicResponseFields, single: SingleResponseFields, signer: Signer, expect: VerifyExpectation, now: number): Staple {
+  #staple(
+    der: Buffer,
+    basic: BasicResponseFields,
+    single: SingleResponseFields,
+    signer: Signer,
+    expect: VerifyExpectation,
+    now: number,
+  ): Staple {
     const latest = now + this.#clockSkewMs;
     if (single.thisUpdate.getTime() > latest) {
       throw new OcspError('not-yet-valid', `thisUpdate ${single.thisUpdate.toISOString()} is in the future`);

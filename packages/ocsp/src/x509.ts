@@ -4,7 +4,21 @@
  * extension classes measured ~450 certificates/s on this machine (asn1js builds a schema object per
  * GeneralName), which would make scanning 50,000 bundles slower than fetching their staples.
  */
-import { DerError, TAG, type Tlv, children, contents, contextTag, encoding, expectTag, readAlgorithmIdentifier, readBitStringBytes, readOid, readRoot, readTime } from './der.js';
+import {
+  DerError,
+  TAG,
+  type Tlv,
+  children,
+  contents,
+  contextTag,
+  encoding,
+  expectTag,
+  readAlgorithmIdentifier,
+  readBitStringBytes,
+  readOid,
+  readRoot,
+  readTime,
+} from './der.js';
 import type { ParsedCertificate } from './types.js';
 
 export interface X509Fields {
@@ -85,7 +99,10 @@ export function readNameAttributes(nameDer: Buffer): { type: string; value: stri
   for (const rdn of children(nameDer, expectTag(readRoot(nameDer), TAG.SEQUENCE, 'Name'))) {
     for (const atv of children(nameDer, expectTag(rdn, TAG.SET, 'RelativeDistinguishedName'))) {
       const [type, value] = children(nameDer, expectTag(atv, TAG.SEQUENCE, 'AttributeTypeAndValue'));
-      out.push({ type: readOid(nameDer, expectTag(type, TAG.OID, 'attribute type')), value: decodeString(nameDer, required(value, 'attribute value')) });
+      out.push({
+        type: readOid(nameDer, expectTag(type, TAG.OID, 'attribute type')),
+        value: decodeString(nameDer, required(value, 'attribute value')),
+      });
     }
   }
   return out;

@@ -20,7 +20,7 @@ describe('retryDelay', () => {
 
   it('spreads simultaneous failures', () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const delays = new Set(Array.from({ length: 100 }, () => retryDelay(2, DEFAULT_BACKOFF, random)));
     expect(delays.size).toBeGreaterThan(50);
   });

@@ -13,12 +13,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
  * 50K certificates failing together do not come back together, yet each waits a useful minimum.
  * A server-sent Retry-After wins when it asks for longer.
  */
-export function retryDelay(
-  attemptsMade: number,
-  policy: BackoffPolicy,
-  random: () => number,
-  retryAfterMs?: number,
-): number {
+export function retryDelay(attemptsMade: number, policy: BackoffPolicy, random: () => number, retryAfterMs?: number): number {
   const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attemptsMade - 1));
   const jittered = Math.round(step / 2 + random() * (step / 2));
   return Math.max(jittered, retryAfterMs ?? 0);

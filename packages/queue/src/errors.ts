@@ -14,11 +14,7 @@ export class StapleJobError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly responder: string | undefined;
 
-  constructor(
-    code: string,
-    detail: string,
-    opts: { retryable: boolean; retryAfterMs?: number; responder?: string; cause?: unknown },
-  ) {
+  constructor(code: string, detail: string, opts: { retryable: boolean; retryAfterMs?: number; responder?: string; cause?: unknown }) {
     // The code leads the message: BullMQ keeps only the message as `failedReason`.
     super(`${code}: ${detail}`, { cause: opts.cause });
     this.code = code;

@@ -147,7 +147,10 @@ export class HostLimiter {
     entry.inFlight.leave();
     const openedUntil = entry.health.failed(this.now());
     if (openedUntil > 0) {
-      this.log.warn({ host, until: new Date(openedUntil).toISOString() }, `responder ${host} is not answering: failing its jobs at once for a while`);
+      this.log.warn(
+        { host, until: new Date(openedUntil).toISOString() },
+        `responder ${host} is not answering: failing its jobs at once for a while`,
+      );
     }
   }
 

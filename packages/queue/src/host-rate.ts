@@ -99,11 +99,7 @@ export interface RateLimitDecision {
  * heard of the pause) only extends the pause when its Retry-After asks for longer: N workers hitting
  * the same limit at once cut the rate once, not N times.
  */
-export function afterRateLimited(
-  state: HostRateState | undefined,
-  event: RateLimitedEvent,
-  ctx: RateLimitContext,
-): RateLimitDecision {
+export function afterRateLimited(state: HostRateState | undefined, event: RateLimitedEvent, ctx: RateLimitContext): RateLimitDecision {
   const { now, policy } = ctx;
   const retryAfterMs = event.retryAfterMs === undefined ? undefined : Math.min(event.retryAfterMs, policy.maxPauseMs);
   if (state !== undefined && event.sentAt < state.pausedUntil) {

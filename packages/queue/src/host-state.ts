@@ -66,8 +66,7 @@ export class HostStateStore {
   ): Promise<{ stored: true; version: number } | { stored: false; current: VersionedHostState }> {
     const fields = ['rate', next.rate, 'ceiling', next.ceiling, 'pausedUntil', next.pausedUntil, 'episodes', next.episodes];
     const reply = (await this.redis.eval(COMPARE_AND_SET, 1, this.key(host), expectedVersion, HOST_STATE_TTL_MS, ...fields)) as
-      | [1, number]
-      | [0, number, string[]];
+      [1, number] | [0, number, string[]];
     if (reply[0] === 1) return { stored: true, version: reply[1] };
     const flat = reply[2];
     const hash: Record<string, string> = {};

@@ -14,7 +14,14 @@ export {
   type RefreshPolicy,
   type StapleState,
 } from './schedule.js';
-export { RefreshScheduler, fingerprintOfJob, refreshJobId, type RefreshSchedulerOptions, type Settlement, type TrackResult } from './refresh-scheduler.js';
+export {
+  RefreshScheduler,
+  fingerprintOfJob,
+  refreshJobId,
+  type RefreshSchedulerOptions,
+  type Settlement,
+  type TrackResult,
+} from './refresh-scheduler.js';
 export { RefreshListener, OLDER_RESPONSE, type RefreshListenerOptions } from './refresh-listener.js';
 export { RefreshRecords, REFRESH_RECORD_TTL_MS } from './refresh-records.js';
 export { hostOf, processStaple, type StapleDeps } from './process.js';

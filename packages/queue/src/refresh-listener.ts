@@ -100,7 +100,11 @@ export class RefreshListener {
     if (!target) return;
     await this.options.store.recordFailure(
       s.fingerprint,
-      { code: OLDER_RESPONSE, message: `${OLDER_RESPONSE}: ${s.responder} answered with a response older than the stored staple`, at: new Date(s.at) },
+      {
+        code: OLDER_RESPONSE,
+        message: `${OLDER_RESPONSE}: ${s.responder} answered with a response older than the stored staple`,
+        at: new Date(s.at),
+      },
       { names: target.names, mustStaple: target.mustStaple, certNotAfter: target.certNotAfter },
     );
   }

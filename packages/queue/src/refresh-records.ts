@@ -63,9 +63,7 @@ export class RefreshRecords {
   }
 
   /** Records attempts that settled; returns each certificate's record afterwards. */
-  async settle(
-    attempts: readonly { fingerprint: string; at: number; stillDue: boolean }[],
-  ): Promise<Map<string, RefreshAttempt>> {
+  async settle(attempts: readonly { fingerprint: string; at: number; stillDue: boolean }[]): Promise<Map<string, RefreshAttempt>> {
     const replies = await Promise.all(
       attempts.map((a) => this.settleCall(this.key(a.fingerprint), a.at, a.stillDue ? 1 : 0, REFRESH_RECORD_TTL_MS)),
     );

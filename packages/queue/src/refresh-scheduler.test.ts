@@ -92,9 +92,24 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   it('moves a certificate to the refresh point of its newer staple, replacing its delayed job', async () => {
     const t = target('fresh');
     const write = (thisUpdate: number) =>
-      store.write({ fingerprint: t.fingerprint, staple: staple(thisUpdate), responder: 'http://r.test/', names: t.names, mustStaple: false, certNotAfter: t.certNotAfter, fetchedAt: new Date() }, Date.now());
+      store.write(
+        {
+          fingerprint: t.fingerprint,
+          staple: staple(thisUpdate),
+          responder: 'http://r.test/',
+          names: t.names,
+          mustStaple: false,
+          certNotAfter: t.certNotAfter,
+          fetchedAt: new Date(),
+        },
+        Date.now(),
+      );
     const dueOf = (thisUpdate: number) =>
-      refreshDueAt({ hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) }, t.fingerprint, policy) ?? 0;
+      refreshDueAt(
+        { hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) },
+        t.fingerprint,
+        policy,
+      ) ?? 0;
     const older = Date.now() - 60 * MINUTE;
     await write(older);
     await scheduler.track([t]);

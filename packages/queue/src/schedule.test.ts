@@ -70,7 +70,10 @@ describe('refresh point', () => {
       expect(Math.max(...perMinute.values())).toBeLessThan(3 * mean);
       const perHour = new Map<number, number>();
       for (const at of fetchedAt) perHour.set(Math.floor(at / HOUR), (perHour.get(Math.floor(at / HOUR)) ?? 0) + 1);
-      const full = [...perHour.entries()].sort((a, b) => a[0] - b[0]).slice(1, -1).map(([, n]) => n);
+      const full = [...perHour.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .slice(1, -1)
+        .map(([, n]) => n);
       for (const n of full) expect(Math.abs(n - mean * 60)).toBeLessThan(0.15 * mean * 60);
     }
   });
@@ -149,7 +152,7 @@ describe('attempt records', () => {
       const current = now < end ? state : { hasStaple: false }; // the key expires by TTL
       last = settleAttempt(last, now, current, f);
       now = nextAttemptAt(current, last, f);
-      expect(now).toBeGreaterThanOrEqual((last.at) + policy.retryMinMs);
+      expect(now).toBeGreaterThanOrEqual(last.at + policy.retryMinMs);
     }
     const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] ?? 0));
     expect(Math.max(...gaps)).toBeLessThanOrEqual(policy.retryMaxMs);

@@ -82,11 +82,7 @@ function windowOf(state: StapleState | undefined, policy: RefreshPolicy): { star
  * of its validity window (certmagic and HAProxy refresh at about half), never later than
  * nextUpdate minus the safety margin. Undefined when there is no usable staple: due at once.
  */
-export function refreshDueAt(
-  state: StapleState,
-  fingerprint: string,
-  policy: RefreshPolicy = DEFAULT_REFRESH_POLICY,
-): number | undefined {
+export function refreshDueAt(state: StapleState, fingerprint: string, policy: RefreshPolicy = DEFAULT_REFRESH_POLICY): number | undefined {
   const window = windowOf(state, policy);
   if (!window) return undefined;
   const share = policy.windowStart + (policy.windowEnd - policy.windowStart) * fingerprintJitter(fingerprint);

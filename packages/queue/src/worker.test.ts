@@ -55,10 +55,16 @@ function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'ok'
       const answer = answers[Math.min(calls.filter((u) => u === url).length, answers.length - 1)];
       calls.push(url);
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
-      if (answer === 'ok') return { ok: true, response: { body: Buffer.alloc(1), url, method: 'GET', status: 200, elapsedMs: 1 }, attempts: [] };
+      if (answer === 'ok')
+        return { ok: true, response: { body: Buffer.alloc(1), url, method: 'GET', status: 200, elapsedMs: 1 }, attempts: [] };
       const error =
         answer === '429'
-          ? new FetchError('rate-limited', url, `${url}: HTTP 429`, retryAfterMs === undefined ? { status: 429 } : { status: 429, retryAfterMs })
+          ? new FetchError(
+              'rate-limited',
+              url,
+              `${url}: HTTP 429`,
+              retryAfterMs === undefined ? { status: 429 } : { status: 429, retryAfterMs },
+            )
           : answer === 'timeout'
             ? new FetchError('timeout', url, `${url}: no answer`)
             : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
@@ -92,11 +98,20 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
       rate: opts.rate,
       backoff: { baseMs: 20, maxMs: 40 },
       hostRatePolicy: { backoff: { baseMs: 50, maxMs: 100 } },
-      deps: { client: opts.client, verifier, store, now: Date.now, log: silentLogger, ...(opts.observer ? { observer: opts.observer } : {}) },
+      deps: {
+        client: opts.client,
+        verifier,
+        store,
+        now: Date.now,
+        log: silentLogger,
+        ...(opts.observer ? { observer: opts.observer } : {}),
+      },
     });
     open.push(worker, queue);
     const settled: { id: string; state: 'completed' | 'failed'; attemptsMade: number; reason?: string }[] = [];
-    worker.on('completed', (job: Job<StapleJobData, StapleJobResult>) => settled.push({ id: job.id!, state: 'completed', attemptsMade: job.attemptsMade }));
+    worker.on('completed', (job: Job<StapleJobData, StapleJobResult>) =>
+      settled.push({ id: job.id!, state: 'completed', attemptsMade: job.attemptsMade }),
+    );
     worker.on('failed', (job) => {
       if (job) settled.push({ id: job.id!, state: 'failed', attemptsMade: job.attemptsMade, reason: job.failedReason });
     });
@@ -105,7 +120,7 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
   }
 
   async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+    for (const deadline = Date.now() + timeoutMs; !(await condition());) {
       if (Date.now() > deadline) throw new Error('condition not met in time');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -126,7 +141,9 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
       const { settled, store } = await start({ client, observer: watch.observer, rate: 0, attempts: 2, jobs: [job] });
       await until(() => settled.some((s) => s.attemptsMade === 2));
       // Two 429s handed the job back; the two 500s were its two attempts ('failed' fires for each).
-      expect(settled).toEqual([1, 2].map((attemptsMade) => ({ id: job.fingerprint, state: 'failed', attemptsMade, reason: expect.stringMatching(/^http-500:/) })));
+      expect(settled).toEqual(
+        [1, 2].map((attemptsMade) => ({ id: job.fingerprint, state: 'failed', attemptsMade, reason: expect.stringMatching(/^http-500:/) })),
+      );
       expect(calls).toHaveLength(4);
       expect(watch.fetches.map(([, outcome]) => outcome)).toEqual(['http_429', 'http_429', 'http_error', 'http_error']);
       expect(watch.pauses.length).toBeGreaterThanOrEqual(1);
@@ -149,7 +166,10 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
   });
 
   it('keeps serving other hosts while one answers only 429', async () => {
-    const [limited, healthy] = [`http://busy-${randomBytes(3).toString('hex')}.test/`, `http://fine-${randomBytes(3).toString('hex')}.test/`];
+    const [limited, healthy] = [
+      `http://busy-${randomBytes(3).toString('hex')}.test/`,
+      `http://fine-${randomBytes(3).toString('hex')}.test/`,
+    ];
     const { client } = scriptedClient({ [limited]: ['429'], [healthy]: ['ok'] }, 60_000);
     const jobs = Array.from({ length: 60 }, (_, i) => target(`mix-${i}-${randomBytes(3).toString('hex')}`, i % 2 ? limited : healthy));
     const { queue, settled } = await start({ client, rate: 1_000, attempts: 1, jobs });
@@ -160,7 +180,10 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
   });
 
   it('stops sending to a host that does not answer, failing its attempts at once', async () => {
-    const [hanging, healthy] = [`http://hang-${randomBytes(3).toString('hex')}.test/`, `http://fine-${randomBytes(3).toString('hex')}.test/`];
+    const [hanging, healthy] = [
+      `http://hang-${randomBytes(3).toString('hex')}.test/`,
+      `http://fine-${randomBytes(3).toString('hex')}.test/`,
+    ];
     // The hanging host times out after 300 ms, every time.
     const { client, calls } = scriptedClient({ [hanging]: ['timeout'], [healthy]: ['ok'] }, undefined, 300);
     // More jobs than the worker's 64 slots: without the breaker, every hanging job would hold one.

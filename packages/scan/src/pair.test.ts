@@ -21,12 +21,62 @@ describe('pairLeaves with two CAs of the same name', () => {
     // Without key identifiers (`none`), only the signature can tell the two CAs apart.
     const noIds = ['-addext', 'subjectKeyIdentifier=none', '-addext', 'authorityKeyIdentifier=none'];
     for (const ca of ['first', 'second']) {
-      openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`,
-        '-subj', '/CN=Same Name CA', '-days', '30', '-addext', 'basicConstraints=critical,CA:true', ...noIds]);
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.pem`,
+        '-subj',
+        '/CN=Same Name CA',
+        '-days',
+        '30',
+        '-addext',
+        'basicConstraints=critical,CA:true',
+        ...noIds,
+      ]);
     }
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=leaf.test']);
-    writeFileSync(join(dir, 'leaf.ext'), 'subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\nauthorityInfoAccess=OCSP;URI:http://ocsp.test/\n');
-    openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'second.pem', '-CAkey', 'second.key', '-out', 'leaf.pem', '-days', '10', '-extfile', 'leaf.ext']);
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'leaf.key',
+      '-out',
+      'leaf.csr',
+      '-subj',
+      '/CN=leaf.test',
+    ]);
+    writeFileSync(
+      join(dir, 'leaf.ext'),
+      'subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\nauthorityInfoAccess=OCSP;URI:http://ocsp.test/\n',
+    );
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'second.pem',
+      '-CAkey',
+      'second.key',
+      '-out',
+      'leaf.pem',
+      '-days',
+      '10',
+      '-extfile',
+      'leaf.ext',
+    ]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -46,7 +46,7 @@ describe('scanCertificateStores', () => {
     expect(target?.certId.hashAlgorithm).toBe('sha1');
   });
 
-  it('follows certbot\'s links from live/ into archive/, and skips the key link without following it', async () => {
+  it("follows certbot's links from live/ into archive/, and skips the key link without following it", async () => {
     const root = join(dir, 'letsencrypt');
     const archive = join(root, 'archive', 'b.test');
     const live = join(root, 'live', 'b.test');
@@ -133,9 +133,6 @@ describe('scanCertificateStores', () => {
 
   it('rejects with the error of a failing onTargets', async () => {
     const failure = new Error('queue down');
-    await expect(
-      scanCertificateStores([join(dir, 'streamed')], { now, onTargets: () => Promise.reject(failure) }),
-    ).rejects.toBe(failure);
+    await expect(scanCertificateStores([join(dir, 'streamed')], { now, onTargets: () => Promise.reject(failure) })).rejects.toBe(failure);
   });
 });
-

@@ -64,7 +64,12 @@ export async function scanCertificateStores(paths: readonly string[], options: S
   read.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const problems: ScanProblem[] = [...walked.problems];
   for (const { problem } of read) if (problem) problems.push(problem);
-  const paired = pairLeaves(read.flatMap((r) => r.found), options.now, options.hash, handout.handedOut);
+  const paired = pairLeaves(
+    read.flatMap((r) => r.found),
+    options.now,
+    options.hash,
+    handout.handedOut,
+  );
   handout.offer(paired.targets);
   await handout.drain();
   return {

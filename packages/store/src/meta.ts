@@ -45,7 +45,16 @@ export function decodeMeta(fingerprint: string, hash: Record<string, string>): S
     mustStaple: hash.mustStaple === '1',
   };
   assignDefined(meta, 'status', parseStatus(hash.status));
-  for (const field of ['thisUpdate', 'nextUpdate', 'producedAt', 'fetchedAt', 'expiresAt', 'certNotAfter', 'revocationTime', 'lastErrorAt'] as const) {
+  for (const field of [
+    'thisUpdate',
+    'nextUpdate',
+    'producedAt',
+    'fetchedAt',
+    'expiresAt',
+    'certNotAfter',
+    'revocationTime',
+    'lastErrorAt',
+  ] as const) {
     assignDefined(meta, field, parseTime(hash[field]));
   }
   for (const field of ['serial', 'responder', 'revocationReason', 'lastError', 'lastErrorCode'] as const) {

@@ -12,11 +12,15 @@ describe.skipIf(!ctx.available)('StapleStore.scanMeta', () => {
   it('yields every meta under the prefix once, and nothing else', async () => {
     const fps = Array.from({ length: 250 }, (_, i) => fingerprint(`scan-${i}`));
     for (const fp of fps) await ctx.store.write(record(fp, staple(), { names: [`${fp.slice(0, 8)}.test`] }), NOW);
-    await ctx.store.recordFailure(fingerprint('failed'), { code: 'timeout', message: 'x', at: new Date(NOW) }, {
-      names: [],
-      mustStaple: false,
-      certNotAfter: NOW + 86_400_000,
-    });
+    await ctx.store.recordFailure(
+      fingerprint('failed'),
+      { code: 'timeout', message: 'x', at: new Date(NOW) },
+      {
+        names: [],
+        mustStaple: false,
+        certNotAfter: NOW + 86_400_000,
+      },
+    );
 
     const seen: StapleMeta[] = [];
     for await (const meta of ctx.store.scanMeta({ count: 20 })) seen.push(meta);

@@ -142,9 +142,7 @@ export class StapleStore {
   async states(fps: string[]): Promise<Map<string, StapleState>> {
     const chunks: string[][] = [];
     for (let start = 0; start < fps.length; start += STATES_CHUNK) chunks.push(fps.slice(start, start + STATES_CHUNK));
-    const replies = await Promise.all(
-      chunks.map((chunk) => this.scripts.readStates(this.prefix, chunk.map(normalizeFingerprint))),
-    );
+    const replies = await Promise.all(chunks.map((chunk) => this.scripts.readStates(this.prefix, chunk.map(normalizeFingerprint))));
     const states = new Map<string, StapleState>();
     chunks.forEach((chunk, c) => {
       const lines = replies[c];

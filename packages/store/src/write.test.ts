@@ -60,7 +60,7 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
     expect(await ctx.store.get(fingerprint('nothing'))).toEqual({ der: null, meta: null });
   });
 
-  it("refuses a staple whose expiresAt is not after now, writing nothing", async () => {
+  it('refuses a staple whose expiresAt is not after now, writing nothing', async () => {
     const fp = fingerprint('expired');
     const outcome = await ctx.store.write(record(fp, staple({ expiresIn: 0 })), NOW);
 

@@ -14,7 +14,14 @@ export class UsageError extends Error {
 }
 
 export function parseArgs(argv) {
-  const options = { scenarios: ['a', 'b', 'c', 'd'], count: 50_000, peerCount: 2_000, profile: false, out: '/tmp/staplewarm-bench', quick: false };
+  const options = {
+    scenarios: ['a', 'b', 'c', 'd'],
+    count: 50_000,
+    peerCount: 2_000,
+    profile: false,
+    out: '/tmp/staplewarm-bench',
+    quick: false,
+  };
   let count;
   let peerCount;
   for (let i = 0; i < argv.length; i++) {
@@ -24,7 +31,10 @@ export function parseArgs(argv) {
       if (next === undefined) throw new UsageError(`${arg} needs a value`);
       return next;
     };
-    if (arg === '--scenario') options.scenarios = value().split(',').map((s) => s.trim().toLowerCase());
+    if (arg === '--scenario')
+      options.scenarios = value()
+        .split(',')
+        .map((s) => s.trim().toLowerCase());
     else if (arg === '--count') count = positive(arg, value());
     else if (arg === '--peer-count') peerCount = positive(arg, value());
     else if (arg === '--quick') options.quick = true;

@@ -46,9 +46,13 @@ export async function recheckStaples({ redis, prefix, pki, sample, workDir }) {
     if (!der) continue;
     const file = join(workDir, `${name}.der`);
     writeFileSync(file, der);
-    const { stdout } = await run('openssl', ['ocsp', '-respin', file, '-CAfile', 'ca/root.pem', '-issuer', 'ca/issuer.pem', '-cert', `live/${name}/cert.pem`], {
-      cwd: pki.dir,
-    }).catch(() => ({ stdout: '' }));
+    const { stdout } = await run(
+      'openssl',
+      ['ocsp', '-respin', file, '-CAfile', 'ca/root.pem', '-issuer', 'ca/issuer.pem', '-cert', `live/${name}/cert.pem`],
+      {
+        cwd: pki.dir,
+      },
+    ).catch(() => ({ stdout: '' }));
     if (stdout.includes(': good')) good++;
   }
   return { good, checked: picked.length };

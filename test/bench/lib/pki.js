@@ -23,9 +23,13 @@ export async function cachedPki(out, count, log) {
   log(`PKI: generating ${count} certificates in ${dir} (cached for the next runs)...`);
   const started = performance.now();
   await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIMULATOR_BIN, 'generate', '--dir', dir, '--count', String(count), '--url', `http://127.0.0.1:${port}/`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [SIMULATOR_BIN, 'generate', '--dir', dir, '--count', String(count), '--url', `http://127.0.0.1:${port}/`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`responder-sim generate failed (${code}): ${stderr}`))));

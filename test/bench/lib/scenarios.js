@@ -11,7 +11,11 @@ const PREFIX = 'bench:';
 
 export const SCENARIOS = {
   a: { title: '(a) --rate 500 against a responder limited to 500 req/s, latency 20 ms', rate: 500, sim: { rate: 500, latencyMs: 20 } },
-  b: { title: '(b) --rate 1000 against a responder limited to 500 req/s (429 storm), latency 20 ms', rate: 1000, sim: { rate: 500, latencyMs: 20 } },
+  b: {
+    title: '(b) --rate 1000 against a responder limited to 500 req/s (429 storm), latency 20 ms',
+    rate: 1000,
+    sim: { rate: 500, latencyMs: 20 },
+  },
   c: { title: '(c) no rate limit, latency 0: raw pipeline throughput', rate: 0, sim: { rate: 0, latencyMs: 0 }, pipelineOnly: true },
 };
 
@@ -51,7 +55,19 @@ export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
     }, 100);
     let warm;
     try {
-      const running = runStaplewarm(['warm', '--no-work', '--certs', pki.live, '--redis', redis.url, '--prefix', PREFIX, '--rate', String(scenario.rate), '--json']);
+      const running = runStaplewarm([
+        'warm',
+        '--no-work',
+        '--certs',
+        pki.live,
+        '--redis',
+        redis.url,
+        '--prefix',
+        PREFIX,
+        '--rate',
+        String(scenario.rate),
+        '--json',
+      ]);
       if (scenario.pipelineOnly) {
         let exited = false; // a warm that fails before queueing everything must not hang the bench
         running.then(

@@ -26,7 +26,10 @@ export function oneOf<T extends string>(flag: string, value: string | undefined,
 /** `--revoked 2,5,9`: 1-based leaf numbers. */
 export function leafNumbers(flag: string, value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
-  return value.split(',').filter((part) => part.trim() !== '').map((part) => integer(flag, part.trim(), 1) ?? 0);
+  return value
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => integer(flag, part.trim(), 1) ?? 0);
 }
 
 export function json(flag: string, value: string | undefined): unknown {

@@ -24,14 +24,19 @@ describe('responder-sim CLI', () => {
       expect(gen.out[0]).toMatch(/^generated 3 certificates \(1 revoked\) in [\d.]+ s/);
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as PkiManifest;
       expect(manifest.ocspUrls).toEqual(['http://127.0.0.1:9/']);
-      expect(manifest.leaves.map((leaf) => [leaf.revokedAt !== undefined, leaf.mustStaple])).toEqual(
-        [[false, false], [true, false], [false, true]],
-      );
+      expect(manifest.leaves.map((leaf) => [leaf.revokedAt !== undefined, leaf.mustStaple])).toEqual([
+        [false, false],
+        [true, false],
+        [false, true],
+      ]);
 
       const serve = capture();
       const stop = new AbortController();
-      const done = runCli(['serve', '--dir', dir, '--port', '0', '--rate', '50', '--no-retry-after', '--faults', '{"only429":true}'],
-        serve.io, stop.signal);
+      const done = runCli(
+        ['serve', '--dir', dir, '--port', '0', '--rate', '50', '--no-retry-after', '--faults', '{"only429":true}'],
+        serve.io,
+        stop.signal,
+      );
       await expect.poll(() => serve.out.length).toBe(1);
       const url = serve.out[0] ?? '';
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -47,7 +52,12 @@ describe('responder-sim CLI', () => {
   });
 
   it('exits 2 with the usage on a bad or missing option', async () => {
-    for (const argv of [['generate', '--count', '3'], ['generate', '--dir', '/tmp/x', '--count', 'many'], ['serve', '--bogus'], ['frobnicate']]) {
+    for (const argv of [
+      ['generate', '--count', '3'],
+      ['generate', '--dir', '/tmp/x', '--count', 'many'],
+      ['serve', '--bogus'],
+      ['frobnicate'],
+    ]) {
       const run = capture();
       expect(await runCli(argv, run.io)).toBe(2);
       expect(run.err.join('\n')).toContain('usage:');

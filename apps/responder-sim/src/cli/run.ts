@@ -49,9 +49,15 @@ async function generate(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
     options: {
-      dir: { type: 'string' }, count: { type: 'string' }, url: { type: 'string', multiple: true },
-      revoked: { type: 'string' }, 'revoked-every': { type: 'string' }, 'no-ocsp-every': { type: 'string' },
-      'must-staple-every': { type: 'string' }, 'key-type': { type: 'string' }, 'validity-days': { type: 'string' },
+      dir: { type: 'string' },
+      count: { type: 'string' },
+      url: { type: 'string', multiple: true },
+      revoked: { type: 'string' },
+      'revoked-every': { type: 'string' },
+      'no-ocsp-every': { type: 'string' },
+      'must-staple-every': { type: 'string' },
+      'key-type': { type: 'string' },
+      'validity-days': { type: 'string' },
       'no-delegated-signer': { type: 'boolean' },
     },
   });
@@ -80,10 +86,19 @@ async function serve(args: readonly string[], io: CliIo, signal: AbortSignal | u
   const { values } = parseArgs({
     args: [...args],
     options: {
-      dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, rate: { type: 'string' },
-      burst: { type: 'string' }, 'latency-ms': { type: 'string' }, 'retry-after': { type: 'string' },
-      'no-retry-after': { type: 'boolean' }, signer: { type: 'string' }, 'validity-hours': { type: 'string' },
-      faults: { type: 'string' }, presign: { type: 'boolean' }, 'presign-sha256': { type: 'boolean' },
+      dir: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      rate: { type: 'string' },
+      burst: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'retry-after': { type: 'string' },
+      'no-retry-after': { type: 'boolean' },
+      signer: { type: 'string' },
+      'validity-hours': { type: 'string' },
+      faults: { type: 'string' },
+      presign: { type: 'boolean' },
+      'presign-sha256': { type: 'boolean' },
     },
   });
   const presign = [...(values.presign ? ['sha1' as const] : []), ...(values['presign-sha256'] ? ['sha256' as const] : [])];

@@ -115,8 +115,10 @@ export function namedBits(bits: readonly number[]): Buffer {
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 function timeDigits(date: Date): string {
-  return `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}` +
-    `${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`;
+  return (
+    `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}` +
+    `${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`
+  );
 }
 
 /** GeneralizedTime `YYYYMMDDHHMMSSZ` (whole seconds, as RFC 5280 and RFC 6960 profiles want). */

@@ -5,7 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { issueCertificate } from './certificate.js';
 import {
-  authorityKeyIdentifier, basicConstraints, distinguishedName, extKeyUsage, keyUsage, KeyUsageBit, ocspNoCheck,
+  authorityKeyIdentifier,
+  basicConstraints,
+  distinguishedName,
+  extKeyUsage,
+  keyUsage,
+  KeyUsageBit,
+  ocspNoCheck,
   subjectKeyIdentifier,
 } from './extensions.js';
 import { generateSigningKey, type KeyType, type SigningKey } from './keys.js';
@@ -56,14 +62,18 @@ export function createAuthority(opts: { keyType: KeyType; delegatedSigner: boole
     key: rootKey,
     ...rootNamed,
     serial: rootSerial,
-    der: issueCertificate({
-      serial: rootSerial, issuerName: rootName, subjectName: rootName, notBefore,
-      notAfter: new Date(now.getTime() + 3650 * DAY_MS), spkiDer: rootKey.spkiDer,
-      extensions: [
-        basicConstraints(true), keyUsage([KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]),
-        subjectKeyIdentifier(rootKey.keyId),
-      ],
-    }, rootKey),
+    der: issueCertificate(
+      {
+        serial: rootSerial,
+        issuerName: rootName,
+        subjectName: rootName,
+        notBefore,
+        notAfter: new Date(now.getTime() + 3650 * DAY_MS),
+        spkiDer: rootKey.spkiDer,
+        extensions: [basicConstraints(true), keyUsage([KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]), subjectKeyIdentifier(rootKey.keyId)],
+      },
+      rootKey,
+    ),
   };
 
   const issuerKey = generateSigningKey(keyType);
@@ -74,15 +84,23 @@ export function createAuthority(opts: { keyType: KeyType; delegatedSigner: boole
     key: issuerKey,
     ...issuerNamed,
     serial: issuerSerial,
-    der: issueCertificate({
-      serial: issuerSerial, issuerName: rootName, subjectName: issuerName, notBefore,
-      notAfter: new Date(now.getTime() + 1825 * DAY_MS), spkiDer: issuerKey.spkiDer,
-      extensions: [
-        basicConstraints(true, 0),
-        keyUsage([KeyUsageBit.digitalSignature, KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]),
-        subjectKeyIdentifier(issuerKey.keyId), authorityKeyIdentifier(rootKey.keyId),
-      ],
-    }, rootKey),
+    der: issueCertificate(
+      {
+        serial: issuerSerial,
+        issuerName: rootName,
+        subjectName: issuerName,
+        notBefore,
+        notAfter: new Date(now.getTime() + 1825 * DAY_MS),
+        spkiDer: issuerKey.spkiDer,
+        extensions: [
+          basicConstraints(true, 0),
+          keyUsage([KeyUsageBit.digitalSignature, KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]),
+          subjectKeyIdentifier(issuerKey.keyId),
+          authorityKeyIdentifier(rootKey.keyId),
+        ],
+      },
+      rootKey,
+    ),
   };
 
   return { root, issuer, signer: opts.delegatedSigner ? issueResponderCertificate(issuer, now, label) : undefined };
@@ -101,14 +119,24 @@ export function issueResponderCertificate(issuer: Credential, now: Date, label: 
     subjectName,
     subject,
     serial,
-    der: issueCertificate({
-      serial, issuerName: issuer.subjectName, subjectName,
-      notBefore: new Date(now.getTime() - DAY_MS), notAfter: new Date(now.getTime() + 365 * DAY_MS),
-      spkiDer: key.spkiDer,
-      extensions: [
-        basicConstraints(false), keyUsage([KeyUsageBit.digitalSignature]), extKeyUsage([OID.ocspSigning]),
-        ocspNoCheck(), subjectKeyIdentifier(key.keyId), authorityKeyIdentifier(issuer.key.keyId),
-      ],
-    }, issuer.key),
+    der: issueCertificate(
+      {
+        serial,
+        issuerName: issuer.subjectName,
+        subjectName,
+        notBefore: new Date(now.getTime() - DAY_MS),
+        notAfter: new Date(now.getTime() + 365 * DAY_MS),
+        spkiDer: key.spkiDer,
+        extensions: [
+          basicConstraints(false),
+          keyUsage([KeyUsageBit.digitalSignature]),
+          extKeyUsage([OID.ocspSigning]),
+          ocspNoCheck(),
+          subjectKeyIdentifier(key.keyId),
+          authorityKeyIdentifier(issuer.key.keyId),
+        ],
+      },
+      issuer.key,
+    ),
   };
 }

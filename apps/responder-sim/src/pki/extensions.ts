@@ -1,7 +1,5 @@
 /** Encoders for the X.509 Name and the v3 extensions (RFC 5280 4.1.2.4, 4.2) the simulated CA issues. */
-import {
-  boolean, implicitPrimitive, namedBits, octetString, oid, sequence, set, smallInteger, utf8String,
-} from '../der/encode.js';
+import { boolean, implicitPrimitive, namedBits, octetString, oid, sequence, set, smallInteger, utf8String } from '../der/encode.js';
 import { OID } from '../der/oids.js';
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName; one attribute per RDN, in the given order. */

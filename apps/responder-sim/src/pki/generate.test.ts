@@ -14,7 +14,11 @@ describe('generatePki', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await withTempDir());
     manifest = await generatePki({
-      dir, count: 6, revoked: [2], noOcspEvery: 5, mustStapleEvery: 3,
+      dir,
+      count: 6,
+      revoked: [2],
+      noOcspEvery: 5,
+      mustStapleEvery: 3,
       ocspUrls: ['http://127.0.0.1:9/', 'http://127.0.0.2:9/ocsp'],
     });
   });
@@ -43,9 +47,7 @@ describe('generatePki', () => {
       expect(await readlink(join(lineage, 'privkey.pem'))).toBe('../../shared/privkey.pem');
       expect((await stat(join(lineage, 'privkey.pem'))).mode & 0o777).toBe(0o600);
     }
-    expect(manifest.leaves.map((leaf) => leaf.name)).toEqual(
-      [1, 2, 3, 4, 5, 6].map((i) => `site0000${i}.example.test`),
-    );
+    expect(manifest.leaves.map((leaf) => leaf.name)).toEqual([1, 2, 3, 4, 5, 6].map((i) => `site0000${i}.example.test`));
   });
 
   it('records serials, fingerprints, names and URLs in manifest.json', async () => {
@@ -72,9 +74,14 @@ describe('generatePki', () => {
       'OCSP - URI:http://127.0.0.1:9/\nOCSP - URI:http://127.0.0.2:9/ocsp\nCA Issuers - URI:http://127.0.0.1:9/_sim/issuer.der',
     );
     expect(await aia(5)).toBe('CA Issuers - URI:http://127.0.0.1:9/_sim/issuer.der');
-    expect(manifest.leaves.map((leaf) => [leaf.ocsp, leaf.mustStaple])).toEqual(
-      [[true, false], [true, false], [true, true], [true, false], [false, false], [true, true]],
-    );
+    expect(manifest.leaves.map((leaf) => [leaf.ocsp, leaf.mustStaple])).toEqual([
+      [true, false],
+      [true, false],
+      [true, true],
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
     const text = await openssl(['x509', '-noout', '-text', '-in', leafCert(dir, manifest, 3)]);
     expect(text.stdout).toMatch(/TLS Feature:\s*\n\s*status_request/);
   });
@@ -82,8 +89,13 @@ describe('generatePki', () => {
   it('issues chains openssl verifies (leaves and the delegated signer, which has EKU OCSPSigning)', async () => {
     const certs = manifest.leaves.map((leaf) => join(dir, leaf.dir, 'cert.pem'));
     const run = await openssl([
-      'verify', '-CAfile', join(dir, 'ca/root.pem'), '-untrusted', join(dir, 'ca/issuer.pem'),
-      ...certs, join(dir, 'ca/ocsp-signer.pem'),
+      'verify',
+      '-CAfile',
+      join(dir, 'ca/root.pem'),
+      '-untrusted',
+      join(dir, 'ca/issuer.pem'),
+      ...certs,
+      join(dir, 'ca/ocsp-signer.pem'),
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout.match(/: OK$/gm)).toHaveLength(7);
@@ -96,7 +108,9 @@ describe('generatePki', () => {
     expect(lines).toHaveLength(6);
     const serial = (i: number): string => manifest.leaves[i - 1]?.serial.toUpperCase() ?? '';
     expect(lines[0]).toMatch(new RegExp(`^V\\t\\d{12}Z\\t\\t${serial(1)}\\tunknown\\t/CN=site00001\\.example\\.test$`));
-    expect(lines[1]).toMatch(new RegExp(`^R\\t\\d{12}Z\\t\\d{12}Z,keyCompromise\\t${serial(2)}\\tunknown\\t/CN=site00002\\.example\\.test$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^R\\t\\d{12}Z\\t\\d{12}Z,keyCompromise\\t${serial(2)}\\tunknown\\t/CN=site00002\\.example\\.test$`),
+    );
   });
 
   it('serves the same answers through openssl ocsp -index (an independent responder)', async () => {
@@ -106,14 +120,32 @@ describe('generatePki', () => {
       const respFile = join(dir, `index-resp-${index}.der`);
       await writeFile(reqFile, await opensslRequest(dir, manifest, { leaves: [index] }));
       const served = await openssl([
-        'ocsp', '-index', join(dir, 'index.txt'), '-CA', join(dir, 'ca/issuer.pem'),
-        '-rsigner', join(dir, 'ca/ocsp-signer.pem'), '-rkey', join(dir, 'ca/ocsp-signer.key'),
-        '-reqin', reqFile, '-respout', respFile,
+        'ocsp',
+        '-index',
+        join(dir, 'index.txt'),
+        '-CA',
+        join(dir, 'ca/issuer.pem'),
+        '-rsigner',
+        join(dir, 'ca/ocsp-signer.pem'),
+        '-rkey',
+        join(dir, 'ca/ocsp-signer.key'),
+        '-reqin',
+        reqFile,
+        '-respout',
+        respFile,
       ]);
       expect(served.code).toBe(0);
       const check = await openssl([
-        'ocsp', '-respin', respFile, '-CAfile', join(dir, 'ca/root.pem'), '-issuer', join(dir, 'ca/issuer.pem'),
-        '-cert', leafCert(dir, manifest, index), '-no_nonce',
+        'ocsp',
+        '-respin',
+        respFile,
+        '-CAfile',
+        join(dir, 'ca/root.pem'),
+        '-issuer',
+        join(dir, 'ca/issuer.pem'),
+        '-cert',
+        leafCert(dir, manifest, index),
+        '-no_nonce',
       ]);
       verdicts.push(statusIn(check) ?? check.all);
     }

@@ -71,9 +71,10 @@ export async function generatePki(opts: GeneratePkiOptions): Promise<PkiManifest
   const now = new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000);
   const keyType = opts.keyType ?? 'ec';
   const ocspUrls = opts.ocspUrls ?? [`http://127.0.0.1:${DEFAULT_PORT}/`];
-  const caIssuersUrl = opts.caIssuersUrl === false || ocspUrls[0] === undefined
-    ? undefined
-    : (opts.caIssuersUrl ?? new URL('/_sim/issuer.der', ocspUrls[0]).href);
+  const caIssuersUrl =
+    opts.caIssuersUrl === false || ocspUrls[0] === undefined
+      ? undefined
+      : (opts.caIssuersUrl ?? new URL('/_sim/issuer.der', ocspUrls[0]).href);
   const isRevoked = revocationTest(opts.revoked);
   const revokedAt = new Date(now.getTime() - DAY_MS);
   const notAfter = new Date(now.getTime() + (opts.validityDays ?? 90) * DAY_MS);
@@ -92,14 +93,20 @@ export async function generatePki(opts: GeneratePkiOptions): Promise<PkiManifest
     writeKeyFile(join(dir, PkiPaths.issuerKey), exportKeyPem(authority.issuer.key)),
     writeKeyFile(join(dir, PkiPaths.leafKey), exportKeyPem(leafKey)),
     ...(authority.signer
-      ? [writeFile(join(dir, PkiPaths.signerCert), toPem('CERTIFICATE', authority.signer.der)),
-        writeKeyFile(join(dir, PkiPaths.signerKey), exportKeyPem(authority.signer.key))]
+      ? [
+          writeFile(join(dir, PkiPaths.signerCert), toPem('CERTIFICATE', authority.signer.der)),
+          writeKeyFile(join(dir, PkiPaths.signerKey), exportKeyPem(authority.signer.key)),
+        ]
       : []),
   ]);
 
   const issue = leafIssuer({
-    issuer: authority.issuer, leafKey, ocspUrls, caIssuersUrl,
-    notBefore: new Date(now.getTime() - 3_600_000), notAfter,
+    issuer: authority.issuer,
+    leafKey,
+    ocspUrls,
+    caIssuersUrl,
+    notBefore: new Date(now.getTime() - 3_600_000),
+    notAfter,
   });
   // Leaf serials: a random 8-byte prefix per PKI + the leaf number, unique and cheap.
   const serialPrefix = randomSerial(8);
@@ -121,14 +128,25 @@ export async function generatePki(opts: GeneratePkiOptions): Promise<PkiManifest
       const der = issue(plan);
       const revoked = isRevoked(index);
       const entry: LeafEntry = {
-        index, name: plan.name, dir: `${PkiPaths.live}/${plan.name}`, serial: hex(serial), fingerprint: sha256(der),
-        notAfter: notAfter.toISOString(), ocsp: plan.ocsp, mustStaple: plan.mustStaple,
+        index,
+        name: plan.name,
+        dir: `${PkiPaths.live}/${plan.name}`,
+        serial: hex(serial),
+        fingerprint: sha256(der),
+        notAfter: notAfter.toISOString(),
+        ocsp: plan.ocsp,
+        mustStaple: plan.mustStaple,
         ...(revoked ? { revokedAt: revokedAt.toISOString() } : {}),
       };
       leaves.push(entry);
-      indexLines.push(indexLine({
-        serialHex: entry.serial, notAfter, subject: `/CN=${plan.name}`, ...(revoked ? { revokedAt } : {}),
-      }));
+      indexLines.push(
+        indexLine({
+          serialHex: entry.serial,
+          notAfter,
+          subject: `/CN=${plan.name}`,
+          ...(revoked ? { revokedAt } : {}),
+        }),
+      );
       writeLineageSync(dir, plan.name, toPem('CERTIFICATE', der), issuerPem);
     }
   }
@@ -142,9 +160,7 @@ export async function generatePki(opts: GeneratePkiOptions): Promise<PkiManifest
     caIssuersUrl: caIssuersUrl ?? null,
     root: caEntry(authority.root, PkiPaths.rootCert, PkiPaths.rootKey),
     issuer: caEntry(authority.issuer, PkiPaths.issuerCert, PkiPaths.issuerKey),
-    signer: authority.signer
-      ? caEntry(authority.signer, PkiPaths.signerCert, PkiPaths.signerKey)
-      : null,
+    signer: authority.signer ? caEntry(authority.signer, PkiPaths.signerCert, PkiPaths.signerKey) : null,
     revoked: leaves.filter((leaf) => leaf.revokedAt !== undefined).map((leaf) => leaf.serial),
     leaves,
   };

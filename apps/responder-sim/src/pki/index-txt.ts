@@ -19,14 +19,16 @@ function opensslTime(date: Date): string {
 
 export function indexLine(entry: IndexEntry): string {
   const { revokedAt } = entry;
-  return [
-    revokedAt ? 'R' : 'V',
-    opensslTime(entry.notAfter),
-    revokedAt ? `${opensslTime(revokedAt)},keyCompromise` : '',
-    entry.serialHex.toUpperCase(),
-    'unknown',
-    entry.subject,
-  ].join('\t') + '\n';
+  return (
+    [
+      revokedAt ? 'R' : 'V',
+      opensslTime(entry.notAfter),
+      revokedAt ? `${opensslTime(revokedAt)},keyCompromise` : '',
+      entry.serialHex.toUpperCase(),
+      'unknown',
+      entry.subject,
+    ].join('\t') + '\n'
+  );
 }
 
 /** `index.txt.attr`: lets several certificates share a subject, as `openssl ca` would need. */

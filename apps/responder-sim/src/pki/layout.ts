@@ -30,8 +30,11 @@ export const PkiPaths = {
 
 /** Removes what a previous run generated in `dir` (only our own layout, nothing else). */
 export async function clearLayout(dir: string): Promise<void> {
-  await Promise.all(['ca', 'shared', PkiPaths.live, PkiPaths.index, PkiPaths.indexAttr, 'manifest.json']
-    .map((path) => rm(join(dir, path), { recursive: true, force: true })));
+  await Promise.all(
+    ['ca', 'shared', PkiPaths.live, PkiPaths.index, PkiPaths.indexAttr, 'manifest.json'].map((path) =>
+      rm(join(dir, path), { recursive: true, force: true }),
+    ),
+  );
   await mkdir(join(dir, 'ca'), { recursive: true });
   await mkdir(join(dir, 'shared'), { recursive: true });
   await mkdir(join(dir, PkiPaths.live), { recursive: true });

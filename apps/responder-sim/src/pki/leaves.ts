@@ -2,8 +2,15 @@
 import { issueCertificate } from './certificate.js';
 import type { Credential } from './authority.js';
 import {
-  authorityInfoAccess, authorityKeyIdentifier, basicConstraints, distinguishedName, extKeyUsage, keyUsage, KeyUsageBit,
-  mustStaple, subjectAltNames,
+  authorityInfoAccess,
+  authorityKeyIdentifier,
+  basicConstraints,
+  distinguishedName,
+  extKeyUsage,
+  keyUsage,
+  KeyUsageBit,
+  mustStaple,
+  subjectAltNames,
 } from './extensions.js';
 import type { SigningKey } from './keys.js';
 import { OID } from '../der/oids.js';
@@ -31,11 +38,12 @@ export interface LeafProfile {
 
 /** Returns a function issuing one leaf's DER per plan. */
 export function leafIssuer(profile: LeafProfile): (plan: LeafPlan) => Buffer {
-  const usage = profile.leafKey.type === 'ec'
-    ? [KeyUsageBit.digitalSignature]
-    : [KeyUsageBit.digitalSignature, KeyUsageBit.keyEncipherment];
+  const usage =
+    profile.leafKey.type === 'ec' ? [KeyUsageBit.digitalSignature] : [KeyUsageBit.digitalSignature, KeyUsageBit.keyEncipherment];
   const common = [
-    basicConstraints(false), keyUsage(usage), extKeyUsage([OID.serverAuth]),
+    basicConstraints(false),
+    keyUsage(usage),
+    extKeyUsage([OID.serverAuth]),
     authorityKeyIdentifier(profile.issuer.key.keyId),
   ];
   const withOcsp = authorityInfoAccess(profile.ocspUrls, profile.caIssuersUrl);
@@ -47,14 +55,17 @@ export function leafIssuer(profile: LeafProfile): (plan: LeafPlan) => Buffer {
     const extensions = [...common, subjectAltNames([plan.name, `www.${plan.name}`])];
     if (aia) extensions.push(aia);
     if (plan.mustStaple) extensions.push(staple);
-    return issueCertificate({
-      serial: plan.serial,
-      issuerName: profile.issuer.subjectName,
-      subjectName: distinguishedName({ CN: plan.name }),
-      notBefore: profile.notBefore,
-      notAfter: profile.notAfter,
-      spkiDer: profile.leafKey.spkiDer,
-      extensions,
-    }, profile.issuer.key);
+    return issueCertificate(
+      {
+        serial: plan.serial,
+        issuerName: profile.issuer.subjectName,
+        subjectName: distinguishedName({ CN: plan.name }),
+        notBefore: profile.notBefore,
+        notAfter: profile.notAfter,
+        spkiDer: profile.leafKey.spkiDer,
+        extensions,
+      },
+      profile.issuer.key,
+    );
   };
 }

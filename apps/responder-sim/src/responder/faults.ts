@@ -50,8 +50,12 @@ function arm(name: string, trigger: unknown): ArmedFault {
   }
   const fault = { name: name as FaultName, probability: 0, every: 0, seen: 0 };
   if (typeof trigger === 'boolean') return { ...fault, probability: trigger ? 1 : 0 };
-  const probability = typeof trigger === 'number' ? trigger
-    : typeof trigger === 'object' && trigger !== null && 'probability' in trigger ? trigger.probability : undefined;
+  const probability =
+    typeof trigger === 'number'
+      ? trigger
+      : typeof trigger === 'object' && trigger !== null && 'probability' in trigger
+        ? trigger.probability
+        : undefined;
   if (probability !== undefined) {
     if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1)) {
       throw new SimError('bad-option', `fault ${name}: probability must be in [0, 1]`);

@@ -35,8 +35,13 @@ export function readFirstCertId(der: Buffer): RequestedCertId | undefined {
   const certId = readTlv(der, firstRequest.contentStart, firstRequest.end);
   if (certId?.tag !== Tag.SEQUENCE) return undefined;
   const [algorithm, nameHash, keyHash, serial] = readChildren(der, certId) ?? [];
-  if (algorithm?.tag !== Tag.SEQUENCE || nameHash?.tag !== Tag.OCTET_STRING || keyHash?.tag !== Tag.OCTET_STRING ||
-    serial?.tag !== Tag.INTEGER) return undefined;
+  if (
+    algorithm?.tag !== Tag.SEQUENCE ||
+    nameHash?.tag !== Tag.OCTET_STRING ||
+    keyHash?.tag !== Tag.OCTET_STRING ||
+    serial?.tag !== Tag.INTEGER
+  )
+    return undefined;
   const algorithmOid = readTlv(der, algorithm.contentStart, algorithm.end);
   if (algorithmOid?.tag !== Tag.OID) return undefined;
   return {

@@ -13,9 +13,7 @@
  * RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
  * ```
  */
-import {
-  bitString, enumerated, explicit, generalizedTime, octetString, oid, sequence, tlv,
-} from '../der/encode.js';
+import { bitString, enumerated, explicit, generalizedTime, octetString, oid, sequence, tlv } from '../der/encode.js';
 import { OID } from '../der/oids.js';
 import { signWith, type SigningKey } from '../pki/keys.js';
 

@@ -53,7 +53,10 @@ describe('origin rate limit over HTTP', () => {
   });
 
   it('omits Retry-After when asked, or sends the configured value', async () => {
-    for (const [retryAfter, header] of [[false, null], [7, '7']] as const) {
+    for (const [retryAfter, header] of [
+      [false, null],
+      [7, '7'],
+    ] as const) {
       const responder = await startResponder({ pkiDir: dir, rate: 0.1, retryAfter });
       try {
         const der = await opensslRequest(dir, manifest, { leaves: [1] });

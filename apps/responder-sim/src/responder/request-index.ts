@@ -31,7 +31,10 @@ export class RequestIndex {
   private readonly byForm = new Map<string, Target | 'unauthorized'>();
 
   /** @param limit forms remembered before the map is cleared (clients sending nonces make every form new). */
-  constructor(private readonly book: ResponseBook, private readonly limit: number) {}
+  constructor(
+    private readonly book: ResponseBook,
+    private readonly limit: number,
+  ) {}
 
   fromGetPath(path: string): Resolution {
     const key = `G${path}`;

@@ -125,7 +125,7 @@ describe('startResponder', () => {
     expect(stats.byOutcome.unknown).toBe(2);
     expect(stats.byOutcome.malformed).toBe(2);
     expect(stats.byStatus.revoked).toBeGreaterThanOrEqual(2);
-    const overHttp = await (await fetch(new URL('_sim/stats', responder.url))).json() as typeof stats;
+    const overHttp = (await (await fetch(new URL('_sim/stats', responder.url))).json()) as typeof stats;
     expect(overHttp.byOutcome).toEqual(stats.byOutcome);
     expect(overHttp.reqPerSec).toBeGreaterThan(0);
   });

@@ -116,10 +116,11 @@ export async function startResponder(opts: StartResponderOptions): Promise<Respo
     setFaults: (faults) => simulator.faults.set(faults),
     faults: () => simulator.faults.get(),
     setRevoked: control.setRevoked,
-    close: () => new Promise<void>((resolve) => {
-      simulator.releaseHanging();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        simulator.releaseHanging();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

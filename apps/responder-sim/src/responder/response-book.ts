@@ -41,7 +41,10 @@ export class ResponseBook {
   /** Count of signatures made (cache misses and variants). */
   signatures = 0;
 
-  constructor(private readonly pki: ResponderPki, private readonly validityMs: number) {
+  constructor(
+    private readonly pki: ResponderPki,
+    private readonly validityMs: number,
+  ) {
     this.known = new Set(pki.manifest.leaves.map((leaf) => leaf.serial));
     for (const leaf of pki.manifest.leaves) {
       if (leaf.revokedAt !== undefined) this.revoked.set(leaf.serial, new Date(leaf.revokedAt));
@@ -127,11 +130,7 @@ export class ResponseBook {
     return [...this.revoked.keys()];
   }
 
-  private sign(
-    target: Target,
-    times: { thisUpdate: Date; nextUpdate: Date; producedAt: Date },
-    signer: ResponseSigner,
-  ): SignedResponse {
+  private sign(target: Target, times: { thisUpdate: Date; nextUpdate: Date; producedAt: Date }, signer: ResponseSigner): SignedResponse {
     const revokedAt = this.revoked.get(target.serial);
     const status: CertificateStatus = revokedAt ? { kind: 'revoked', revokedAt } : { kind: 'good' };
     this.signatures++;

@@ -31,16 +31,22 @@ interface Reply {
   body: Buffer | string;
 }
 
-const ocspReply = (der: Buffer, extra: OutgoingHttpHeaders = {}): Reply =>
-  ({ status: 200, headers: { 'content-type': OCSP_RESPONSE, 'content-length': der.length, ...extra }, body: der });
+const ocspReply = (der: Buffer, extra: OutgoingHttpHeaders = {}): Reply => ({
+  status: 200,
+  headers: { 'content-type': OCSP_RESPONSE, 'content-length': der.length, ...extra },
+  body: der,
+});
 
 const unsuccessful = new Map<UnsuccessfulStatus, Reply>(
   (['malformedRequest', 'tryLater', 'unauthorized'] as const).map((status) => [status, ocspReply(statusOnlyResponse(status))]),
 );
 const statusReply = (status: UnsuccessfulStatus): Reply => unsuccessful.get(status) ?? ocspReply(statusOnlyResponse(status));
 
-const textReply = (status: number, text: string, headers: OutgoingHttpHeaders = {}): Reply =>
-  ({ status, headers: { 'content-type': 'text/plain', ...headers }, body: `${text}\n` });
+const textReply = (status: number, text: string, headers: OutgoingHttpHeaders = {}): Reply => ({
+  status,
+  headers: { 'content-type': 'text/plain', ...headers },
+  body: `${text}\n`,
+});
 
 export class Simulator {
   readonly faults = new FaultPlan();

@@ -11,14 +11,21 @@ async function collect(response: Response): Promise<HttpResult> {
 }
 
 export async function postOcsp(url: string, der: Buffer, signal?: AbortSignal): Promise<HttpResult> {
-  return collect(await fetch(url, {
-    method: 'POST', body: der, headers: { 'content-type': 'application/ocsp-request' }, ...(signal ? { signal } : {}),
-  }));
+  return collect(
+    await fetch(url, {
+      method: 'POST',
+      body: der,
+      headers: { 'content-type': 'application/ocsp-request' },
+      ...(signal ? { signal } : {}),
+    }),
+  );
 }
 
 /** RFC 5019 GET: `<url><prefix><url-escaped base64>`; `escape: false` leaves '/', '+' and '=' raw. */
 export async function getOcsp(
-  url: string, der: Buffer, opts: { prefix?: string; escape?: boolean; signal?: AbortSignal } = {},
+  url: string,
+  der: Buffer,
+  opts: { prefix?: string; escape?: boolean; signal?: AbortSignal } = {},
 ): Promise<HttpResult> {
   const base64 = der.toString('base64');
   const path = `${opts.prefix ?? ''}${opts.escape === false ? base64 : encodeURIComponent(base64)}`;

@@ -60,14 +60,27 @@ export async function opensslRequest(
  * CertID digest openssl looks the certificate up with.
  */
 export async function opensslCheck(
-  pkiDir: string, manifest: PkiManifest, response: Buffer, index: number,
+  pkiDir: string,
+  manifest: PkiManifest,
+  response: Buffer,
+  index: number,
   opts: { text?: boolean; hash?: 'sha1' | 'sha256' } = {},
 ): Promise<Run> {
   const file = join(pkiDir, `resp-${Math.random().toString(16).slice(2)}.der`);
   await writeFile(file, response);
   const run = await openssl([
-    'ocsp', '-respin', file, '-CAfile', join(pkiDir, 'ca/root.pem'), '-issuer', join(pkiDir, 'ca/issuer.pem'),
-    `-${opts.hash ?? 'sha1'}`, '-cert', leafCert(pkiDir, manifest, index), '-no_nonce', ...(opts.text ? ['-resp_text'] : []),
+    'ocsp',
+    '-respin',
+    file,
+    '-CAfile',
+    join(pkiDir, 'ca/root.pem'),
+    '-issuer',
+    join(pkiDir, 'ca/issuer.pem'),
+    `-${opts.hash ?? 'sha1'}`,
+    '-cert',
+    leafCert(pkiDir, manifest, index),
+    '-no_nonce',
+    ...(opts.text ? ['-resp_text'] : []),
   ]);
   await rm(file);
   return run;

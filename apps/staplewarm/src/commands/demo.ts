@@ -51,11 +51,24 @@ export function registerDemo(program: Command): void {
 
     const port = await findFreePort();
     process.stderr.write(`demo: generating ${count} certificates in ${dir}\n`);
-    const manifest = await generatePki({ dir, count, ocspUrls: [`http://127.0.0.1:${port}/`], revoked: (i) => i % 100 === 50, noOcspEvery: 250 });
+    const manifest = await generatePki({
+      dir,
+      count,
+      ocspUrls: [`http://127.0.0.1:${port}/`],
+      revoked: (i) => i % 100 === 50,
+      noOcspEvery: 250,
+    });
     const responder = await startResponder({ pkiDir: dir, port });
     process.stderr.write(`demo: OCSP responder simulator at ${responder.url}\n`);
     try {
-      const summary = await runWarm(redis, { certs: [join(dir, 'live')], force: true, work: true, config, log, progress: createProgress() });
+      const summary = await runWarm(redis, {
+        certs: [join(dir, 'live')],
+        force: true,
+        work: true,
+        config,
+        log,
+        progress: createProgress(),
+      });
       process.stdout.write(`${formatSummary(summary)}\n\n`);
       const first = manifest.leaves.find((leaf) => leaf.ocsp);
       if (first) {

@@ -32,7 +32,9 @@ export function registerGet(program: Command): void {
       const view = await lookupStaple(store, what);
       if (flags.out && view.der) writeFileSync(flags.out, view.der);
       const { der, ...json } = view;
-      process.stdout.write(flags.json ? `${JSON.stringify({ ...json, staple: der ? { bytes: der.length } : null }, null, 2)}\n` : `${formatStaple(view)}\n`);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify({ ...json, staple: der ? { bytes: der.length } : null }, null, 2)}\n` : `${formatStaple(view)}\n`,
+      );
       process.exitCode = der ? 0 : 1;
     } finally {
       redis.disconnect();

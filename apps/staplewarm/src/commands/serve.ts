@@ -24,12 +24,20 @@ export function registerServe(program: Command): void {
   const command = withCommonOptions(
     program
       .command('serve')
-      .description('keep every staple fresh: rescan on an interval (and on SIGHUP), refresh each certificate at its scheduled time, run the workers')
+      .description(
+        'keep every staple fresh: rescan on an interval (and on SIGHUP), refresh each certificate at its scheduled time, run the workers',
+      )
       .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
       .option('--scan-interval <seconds>', 'seconds between rescans [env STAPLEWARM_SCAN_INTERVAL, default 300]')
       .option('--no-work', 'only scan and schedule: `staplewarm worker` processes do the fetching')
-      .option('--rate <n>', 'global OCSP requests per second over all workers; every process must use the same value (0 = unlimited) [env STAPLEWARM_RATE, default 500]')
-      .option('--host-rate <host=rate...>', 'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable) [env STAPLEWARM_HOST_RATE, comma-separated]')
+      .option(
+        '--rate <n>',
+        'global OCSP requests per second over all workers; every process must use the same value (0 = unlimited) [env STAPLEWARM_RATE, default 500]',
+      )
+      .option(
+        '--host-rate <host=rate...>',
+        'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable) [env STAPLEWARM_HOST_RATE, comma-separated]',
+      )
       .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 128]')
       .option('--metrics-port <port>', 'serve /metrics on this port, 0 = off [env STAPLEWARM_METRICS_PORT, default 9464]')
       .option('--metrics-host <address>', 'address /metrics binds to [env STAPLEWARM_METRICS_HOST, default 127.0.0.1]'),
@@ -43,7 +51,13 @@ export function registerServe(program: Command): void {
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
     const serving = await startServe(redis, { certs: flags.certs, work: flags.work, config, policy, log });
     log.info(
-      { certs: flags.certs, scanIntervalSeconds: config.scanIntervalSeconds, work: flags.work, rate: config.rate, metrics: serving.metricsUrl ?? 'off' },
+      {
+        certs: flags.certs,
+        scanIntervalSeconds: config.scanIntervalSeconds,
+        work: flags.work,
+        rate: config.rate,
+        metrics: serving.metricsUrl ?? 'off',
+      },
       'serve: running',
     );
 

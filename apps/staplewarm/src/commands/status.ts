@@ -73,6 +73,9 @@ function formatStatus(r: StatusReport): string {
     `failing        ${r.failing}`,
     'soonest-expiring staples:',
   ];
-  for (const s of r.soonest) lines.push(`  ${s.expiresAt ?? '-'}  ${s.status ?? '-'}  ${s.names.join(', ') || s.fingerprint}${s.lastError ? `  (last error: ${s.lastError})` : ''}`);
+  for (const s of r.soonest)
+    lines.push(
+      `  ${s.expiresAt ?? '-'}  ${s.status ?? '-'}  ${s.names.join(', ') || s.fingerprint}${s.lastError ? `  (last error: ${s.lastError})` : ''}`,
+    );
   return lines.join('\n');
 }

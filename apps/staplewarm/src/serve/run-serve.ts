@@ -38,7 +38,16 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   const prefix = queuePrefix(config.prefix);
   const store = new StapleStore(redis, { prefix: config.prefix });
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
-  const scheduler = new RefreshScheduler({ queue: queue.queue, store, connection: redis, prefix, policy: options.policy, attempts: config.attempts, now, log });
+  const scheduler = new RefreshScheduler({
+    queue: queue.queue,
+    store,
+    connection: redis,
+    prefix,
+    policy: options.policy,
+    attempts: config.attempts,
+    now,
+    log,
+  });
   const listener = new RefreshListener({ connection: redis, prefix, scheduler, store, log });
   // Listen before anything is scheduled: settlements are not replayed.
   await listener.start();
@@ -55,7 +64,13 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     tracked = new Map(scan.targets.map((t) => [t.fingerprint, t]));
     const { report } = scan;
     log.info(
-      { ...result, noOcspUrl: report.noOcspUrl.length, problems: report.problems.length, files: report.filesRead, seconds: (now() - startedAt) / 1000 },
+      {
+        ...result,
+        noOcspUrl: report.noOcspUrl.length,
+        problems: report.problems.length,
+        files: report.filesRead,
+        seconds: (now() - startedAt) / 1000,
+      },
       `scan: tracking ${result.tracked} certificates (${result.added} new, ${result.removed} removed, ${result.dueNow} due now)`,
     );
     if (report.problems.length > 0) log.warn({ problems: countBy(report.problems, (p) => p.code) }, 'scan: unusable certificate files');
@@ -66,7 +81,9 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
       );
     }
   };
-  const loop = new ScanLoop(scanOnce, config.scanIntervalSeconds * 1000, (err) => log.error({ err }, 'scan failed; retrying at the next interval'));
+  const loop = new ScanLoop(scanOnce, config.scanIntervalSeconds * 1000, (err) =>
+    log.error({ err }, 'scan failed; retrying at the next interval'),
+  );
   await loop.start();
 
   let stopping: Promise<void> | undefined;

@@ -6,7 +6,11 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('ScanLoop', () => {
   it('scans at start, on every interval, and at once when asked', async () => {
     let scans = 0;
-    const loop = new ScanLoop(async () => void scans++, 10_000, () => undefined);
+    const loop = new ScanLoop(
+      async () => void scans++,
+      10_000,
+      () => undefined,
+    );
     await loop.start();
     expect(scans).toBe(1);
     loop.request();
@@ -15,7 +19,11 @@ describe('ScanLoop', () => {
     await loop.stop();
 
     let fast = 0;
-    const interval = new ScanLoop(async () => void fast++, 30, () => undefined);
+    const interval = new ScanLoop(
+      async () => void fast++,
+      30,
+      () => undefined,
+    );
     await interval.start();
     await tick(200);
     await interval.stop();

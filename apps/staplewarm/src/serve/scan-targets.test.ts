@@ -17,7 +17,8 @@ describe('scanForServe', () => {
     storeA = join(dir, 'a');
     storeB = join(dir, 'b');
     const lineage = (i: number) => join(dir, 'pki', manifest.leaves[i]?.dir ?? '');
-    for (const i of [0, 1, 2]) cpSync(lineage(i), join(storeA, manifest.leaves[i]?.name ?? ''), { recursive: true, verbatimSymlinks: true });
+    for (const i of [0, 1, 2])
+      cpSync(lineage(i), join(storeA, manifest.leaves[i]?.name ?? ''), { recursive: true, verbatimSymlinks: true });
     for (const i of [3, 4]) cpSync(lineage(i), join(storeB, manifest.leaves[i]?.name ?? ''), { recursive: true, verbatimSymlinks: true });
   });
 
@@ -35,7 +36,12 @@ describe('scanForServe', () => {
     const second = await scanForServe([storeA, storeB], previous, options);
     expect(second.unreadableStores).toEqual([storeB]);
     expect(second.carried).toBe(2);
-    expect(second.targets.map((t) => t.fingerprint).sort()).toEqual(manifest.leaves.slice(1).map((l) => l.fingerprint).sort());
+    expect(second.targets.map((t) => t.fingerprint).sort()).toEqual(
+      manifest.leaves
+        .slice(1)
+        .map((l) => l.fingerprint)
+        .sort(),
+    );
 
     renameSync(`${storeB}.unmounted`, storeB);
     const third = await scanForServe([storeA, storeB], new Map(second.targets.map((t) => [t.fingerprint, t])), options);

@@ -30,7 +30,8 @@ export async function scanForServe(
   let carried = 0;
   if (unreadableStores.length > 0) {
     const found = new Set(targets.map((t) => t.fingerprint));
-    const inUnreadable = (path: string) => unreadableStores.some((store) => path === store || path.startsWith(`${store.replace(/\/+$/, '')}/`));
+    const inUnreadable = (path: string) =>
+      unreadableStores.some((store) => path === store || path.startsWith(`${store.replace(/\/+$/, '')}/`));
     for (const target of previous.values()) {
       if (found.has(target.fingerprint) || !target.paths.every(inUnreadable)) continue;
       targets.push(target);

@@ -1,6 +1,15 @@
 import { OcspVerifier } from '@staplewarm/ocsp';
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
-import { DEFAULT_BACKOFF, JobTracker, type StapleObserver, StapleQueue, createStapleWorker, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
+import {
+  DEFAULT_BACKOFF,
+  JobTracker,
+  type StapleObserver,
+  StapleQueue,
+  createStapleWorker,
+  needsFetch,
+  type JobSettlement,
+  type StapleLogger,
+} from '@staplewarm/queue';
 import { scanCertificateStores, type ScanReport, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -58,7 +67,9 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     },
   });
   // This process's own worker pool; with --no-work the HTTP client (undici) is not even loaded.
-  const workers = options.work ? await startWorkers(redis, { config, prefix, store, now, log, observer: options.metrics?.observer }) : undefined;
+  const workers = options.work
+    ? await startWorkers(redis, { config, prefix, store, now, log, observer: options.metrics?.observer })
+    : undefined;
 
   let fetchStartedAt: number | undefined;
   let fresh = 0;
@@ -89,7 +100,10 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     scanning = false;
     scanSeconds = (now() - startedAt) / 1000;
     progress.scanned();
-    log.info({ targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size }, 'scan finished');
+    log.info(
+      { targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size },
+      'scan finished',
+    );
     showProgress();
     await trackerReady;
     settlements = await tracker.wait(queue.queue);

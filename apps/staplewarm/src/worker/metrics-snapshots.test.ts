@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { certificateStateOf } from './metrics-snapshots.js';
 
 const now = Date.UTC(2026, 10, 23);
-const meta = (fields: Partial<StapleMeta>): StapleMeta => ({ fingerprint: 'ab'.repeat(32), names: ['a.test'], mustStaple: false, ...fields });
+const meta = (fields: Partial<StapleMeta>): StapleMeta => ({
+  fingerprint: 'ab'.repeat(32),
+  names: ['a.test'],
+  mustStaple: false,
+  ...fields,
+});
 
 describe('certificateStateOf', () => {
   it('counts a certificate with a usable staple by its status', () => {

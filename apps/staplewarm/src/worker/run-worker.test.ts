@@ -51,7 +51,7 @@ describe.skipIf(!redis)('startWorker', () => {
       };
       await queue.enqueue([target]);
       let delayed = await queue.queue.getJobs(['delayed']);
-      for (const deadline = Date.now() + 10_000; delayed.length === 0 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 10_000; delayed.length === 0 && Date.now() < deadline;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         delayed = await queue.queue.getJobs(['delayed']);
       }

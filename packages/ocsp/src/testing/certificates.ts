@@ -3,7 +3,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID } from '../oids.js';
-import { type TestKey, type TestKeyType, type TestSignatureAlgorithm, algorithmIdentifier, defaultAlgorithm, generateTestKey, signData } from './keys.js';
+import {
+  type TestKey,
+  type TestKeyType,
+  type TestSignatureAlgorithm,
+  algorithmIdentifier,
+  defaultAlgorithm,
+  generateTestKey,
+  signData,
+} from './keys.js';
 
 export interface TestCertificate {
   der: Buffer;

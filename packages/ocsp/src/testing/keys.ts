@@ -7,14 +7,7 @@ import { OID } from '../oids.js';
 export type TestKeyType = 'p256' | 'p384' | 'rsa2048' | 'ed25519';
 
 export type TestSignatureAlgorithm =
-  | 'ecdsa-sha256'
-  | 'ecdsa-sha384'
-  | 'rsa-sha1'
-  | 'rsa-sha256'
-  | 'rsa-sha384'
-  | 'rsa-sha512'
-  | 'rsa-pss-sha256'
-  | 'ed25519';
+  'ecdsa-sha256' | 'ecdsa-sha384' | 'rsa-sha1' | 'rsa-sha256' | 'rsa-sha384' | 'rsa-sha512' | 'rsa-pss-sha256' | 'ed25519';
 
 export interface TestKey {
   type: TestKeyType;
@@ -26,10 +19,13 @@ export interface TestKey {
 
 export function generateTestKey(type: TestKeyType = 'p256'): TestKey {
   const pair =
-    type === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : type === 'p384' ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
-    : type === 'rsa2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-    : generateKeyPairSync('ed25519');
+    type === 'p256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : type === 'p384'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
+        : type === 'rsa2048'
+          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+          : generateKeyPairSync('ed25519');
   return { type, ...pair, spkiDer: pair.publicKey.export({ type: 'spki', format: 'der' }) };
 }
 

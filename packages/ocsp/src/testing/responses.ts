@@ -11,7 +11,12 @@ import type { TestCertificate } from './certificates.js';
 import { type TestKey, type TestSignatureAlgorithm, algorithmIdentifier, defaultAlgorithm, signData } from './keys.js';
 
 const RESPONSE_STATUS_CODES: Readonly<Record<'successful' | OcspResponseStatus, number>> = {
-  successful: 0, malformedRequest: 1, internalError: 2, tryLater: 3, sigRequired: 5, unauthorized: 6,
+  successful: 0,
+  malformedRequest: 1,
+  internalError: 2,
+  tryLater: 3,
+  sigRequired: 5,
+  unauthorized: 6,
 };
 
 export interface TestSingleResponse {
@@ -124,7 +129,12 @@ function certStatus(single: TestSingleResponse): asn1js.AsnType {
     case 'revoked': {
       const value: asn1js.AsnType[] = [new asn1js.GeneralizedTime({ valueDate: wholeSeconds(single.revocationTime ?? single.thisUpdate) })];
       if (single.revocationReason !== undefined) {
-        value.push(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Enumerated({ value: single.revocationReason })] }));
+        value.push(
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 0 },
+            value: [new asn1js.Enumerated({ value: single.revocationReason })],
+          }),
+        );
       }
       return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 1 }, value });
     }
