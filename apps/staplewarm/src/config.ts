@@ -1,10 +1,21 @@
 /**
  * The one place staplewarm reads its environment. Every setting: flag > env > default, validated
- * into one object. Defaults are documented here and in the README's configuration table.
+ * into one object. `SETTINGS` is the single source of each default: the README's configuration table
+ * and every command's `--help` are built from (or checked against) it.
  */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
 export interface Config {
-  /** REDIS_URL / --redis. redis://[user:pass@]host:port[/db] or rediss:// for TLS. */
+  /** REDIS_URL / --redis. redis://[user@]host:port[/db] or rediss:// for TLS. May hold a password (kept out of every output). */
   redisUrl: string;
+  /**
+   * From STAPLEWARM_REDIS_PASSWORD_FILE / --redis-password-file (the file's first line): the Redis
+   * password, kept out of process arguments. Overrides a password in the URL.
+   */
+  redisPassword: string | undefined;
   /** STAPLEWARM_PREFIX / --prefix. Key prefix of the Redis contract (OpenResty reads the same). */
   prefix: string;
   /** STAPLEWARM_RATE / --rate. Global OCSP requests per second over all workers; 0 = unlimited. */
@@ -22,7 +33,7 @@ export interface Config {
   /** STAPLEWARM_RESPONSE_TIMEOUT_MS. */
   responseTimeoutMs: number;
   /** STAPLEWARM_LOG_LEVEL. pino level for logs on stderr. */
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   /** STAPLEWARM_METRICS_PORT / --metrics-port. Port of /metrics on long-running commands; 0 = off. */
   metricsPort: number;
   /** STAPLEWARM_METRICS_HOST / --metrics-host. Address /metrics binds to (0.0.0.0 in containers). */
@@ -32,30 +43,31 @@ export interface Config {
    * `ocsp.example.com=200,ocsp.other.test=50`. Hosts not listed share only the global rate.
    */
   hostRates: Record<string, number>;
-  /** STAPLEWARM_SCAN_INTERVAL / --scan-interval. Seconds between rescans in `serve`. */
+  /** STAPLEWARM_SCAN_INTERVAL / --scan-interval. Seconds between rescans in `serve` (10 s to 1 day). */
   scanIntervalSeconds: number;
+  /**
+   * STAPLEWARM_RESPONDER_ALLOW / --responder-allow. Addresses (CIDR) or host names that OCSP
+   * requests may reach although the default policy refuses them (loopback, private, link-local...).
+   */
+  responderAllow: string[];
+  /** STAPLEWARM_MAX_CERT_FILE_BYTES / --max-cert-file-bytes. Larger certificate files are reported, not read. */
+  maxCertFileBytes: number;
+  /** STAPLEWARM_WARM_TIMEOUT / --timeout. Seconds `warm` waits for its jobs before giving up (exit 1). */
+  warmTimeoutSeconds: number;
+  /**
+   * STAPLEWARM_SHRINK_RATIO. A rescan of `serve` that finds fewer than this fraction of the
+   * certificates of the last accepted scan is a suspected shrink (an unmounted store): the known
+   * certificates are kept until the operator confirms or `shrinkConfirmScans` scans agree.
+   */
+  shrinkRatio: number;
+  /** STAPLEWARM_SHRINK_CONFIRM_SCANS. Consecutive scans that must agree before a shrink is accepted. */
+  shrinkConfirmScans: number;
 }
-
-export const DEFAULTS: Config = {
-  redisUrl: 'redis://127.0.0.1:6379',
-  prefix: 'ocsp:',
-  rate: 500,
-  concurrency: 128,
-  attempts: 5,
-  retryBaseMs: 1_000,
-  certIdHash: 'sha1',
-  connectTimeoutMs: 3_000,
-  responseTimeoutMs: 5_000,
-  logLevel: 'info',
-  metricsPort: 9464,
-  metricsHost: '127.0.0.1',
-  hostRates: {},
-  scanIntervalSeconds: 300,
-};
 
 /** Flags as commander hands them over (all optional; undefined = not given). */
 export interface ConfigFlags {
   redis?: string;
+  redisPasswordFile?: string;
   prefix?: string;
   rate?: string;
   concurrency?: string;
@@ -63,6 +75,9 @@ export interface ConfigFlags {
   metricsHost?: string;
   hostRate?: string[];
   scanInterval?: string;
+  responderAllow?: string[];
+  maxCertFileBytes?: string;
+  timeout?: string;
 }
 
 export class ConfigError extends Error {
@@ -76,103 +91,301 @@ export class ConfigError extends Error {
   }
 }
 
+/** One setting: where it comes from, its default, its help line, and how its text is validated. */
+interface Setting<K extends keyof Config> {
+  /** Commander's flag spec, when the setting has a flag. */
+  flag?: string;
+  /** The ConfigFlags field the flag lands in. */
+  flagKey?: keyof ConfigFlags;
+  env?: string;
+  default: Config[K];
+  /** How the default reads in help and the README (when the value alone would not say it). */
+  shownDefault?: string;
+  help: string;
+  /** Turns the raw text (flag or env) into the value; `source` names the flag or variable for errors. */
+  parse(raw: string | string[], source: string): Config[K];
+}
+
+type Settings = { [K in keyof Config]: Setting<K> };
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Every setting of staplewarm, with its single default. */
+export const SETTINGS: Settings = {
+  redisUrl: {
+    flag: '--redis <url>',
+    flagKey: 'redis',
+    env: 'REDIS_URL',
+    default: 'redis://127.0.0.1:6379',
+    help: 'Redis URL, redis://host:port/db or rediss://host:port (a password here shows in the process list: prefer REDIS_URL or --redis-password-file)',
+    parse: (raw, source) => {
+      const url = text(raw);
+      if (!/^rediss?:\/\//i.test(url)) throw new ConfigError(source, 'expected a redis:// or rediss:// URL');
+      try {
+        new URL(url);
+      } catch {
+        throw new ConfigError(source, 'not a valid URL');
+      }
+      return url;
+    },
+  },
+  redisPassword: {
+    flag: '--redis-password-file <path>',
+    flagKey: 'redisPasswordFile',
+    env: 'STAPLEWARM_REDIS_PASSWORD_FILE',
+    default: undefined,
+    shownDefault: 'none',
+    help: 'file holding the Redis password (first line), instead of a password in the URL',
+    parse: (raw, source) => {
+      const path = text(raw);
+      let content: string;
+      try {
+        content = readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new ConfigError(source, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      const password = content.split(/\r?\n/)[0] ?? '';
+      if (password === '') throw new ConfigError(source, `${path} is empty`);
+      return password;
+    },
+  },
+  prefix: {
+    flag: '--prefix <prefix>',
+    flagKey: 'prefix',
+    env: 'STAPLEWARM_PREFIX',
+    default: 'ocsp:',
+    help: 'key prefix of the Redis contract',
+    parse: (raw, source) => {
+      const prefix = text(raw);
+      if (prefix.length === 0 || prefix.length > 64 || /[\s\p{Cc}]/u.test(prefix)) {
+        throw new ConfigError(source, 'must be 1-64 characters without spaces or control characters');
+      }
+      return prefix;
+    },
+  },
+  rate: {
+    flag: '--rate <n>',
+    flagKey: 'rate',
+    env: 'STAPLEWARM_RATE',
+    default: 500,
+    help: 'global OCSP requests per second over all workers; every process must use the same value (0 = unlimited)',
+    parse: (raw, source) => wholeNumber(raw, source, 0),
+  },
+  concurrency: {
+    flag: '--concurrency <n>',
+    flagKey: 'concurrency',
+    env: 'STAPLEWARM_CONCURRENCY',
+    default: 128,
+    help: 'requests in flight in this process; rate x responder latency is needed',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 10_000),
+  },
+  attempts: {
+    env: 'STAPLEWARM_ATTEMPTS',
+    default: 5,
+    help: 'attempts per certificate',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 100),
+  },
+  retryBaseMs: {
+    env: 'STAPLEWARM_RETRY_BASE_MS',
+    default: 1_000,
+    help: 'first retry delay, ms (doubles per attempt, jittered, capped at 60 s; a 429 Retry-After wins)',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 3_600_000),
+  },
+  certIdHash: {
+    env: 'STAPLEWARM_CERTID_HASH',
+    default: 'sha1',
+    help: 'CertID hash (sha1 = RFC 5019, sha256 = RFC 9919)',
+    parse: (raw, source) => {
+      const hash = text(raw);
+      if (hash !== 'sha1' && hash !== 'sha256') throw new ConfigError(source, `sha1 or sha256, got "${printable(hash)}"`);
+      return hash;
+    },
+  },
+  connectTimeoutMs: {
+    env: 'STAPLEWARM_CONNECT_TIMEOUT_MS',
+    default: 3_000,
+    help: 'responder (and Redis) connect timeout, ms',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 600_000),
+  },
+  responseTimeoutMs: {
+    env: 'STAPLEWARM_RESPONSE_TIMEOUT_MS',
+    default: 5_000,
+    help: 'responder response timeout, ms',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 600_000),
+  },
+  logLevel: {
+    env: 'STAPLEWARM_LOG_LEVEL',
+    default: 'info',
+    help: 'log level (JSON logs on stderr)',
+    parse: (raw, source) => {
+      const level = text(raw);
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(source, `unknown level "${printable(level)}"`);
+      return level as LogLevel;
+    },
+  },
+  metricsPort: {
+    flag: '--metrics-port <port>',
+    flagKey: 'metricsPort',
+    env: 'STAPLEWARM_METRICS_PORT',
+    default: 9464,
+    help: 'serve /metrics on this port, 0 = off',
+    parse: (raw, source) => wholeNumber(raw, source, 0, 65_535),
+  },
+  metricsHost: {
+    flag: '--metrics-host <address>',
+    flagKey: 'metricsHost',
+    env: 'STAPLEWARM_METRICS_HOST',
+    default: '127.0.0.1',
+    help: 'address /metrics binds to',
+    parse: (raw, source) => {
+      const host = text(raw);
+      if (host === '' || /[\s\p{Cc}/]/u.test(host)) throw new ConfigError(source, 'expected an address or host name');
+      return host;
+    },
+  },
+  hostRates: {
+    flag: '--host-rate <host=rate...>',
+    flagKey: 'hostRate',
+    env: 'STAPLEWARM_HOST_RATE',
+    default: {},
+    shownDefault: 'none',
+    help: 'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable; env comma-separated)',
+    parse: parseHostRates,
+  },
+  scanIntervalSeconds: {
+    flag: '--scan-interval <seconds>',
+    flagKey: 'scanInterval',
+    env: 'STAPLEWARM_SCAN_INTERVAL',
+    default: 300,
+    help: 'seconds between rescans (10 to 86400)',
+    parse: (raw, source) => wholeNumber(raw, source, 10, 86_400),
+  },
+  responderAllow: {
+    flag: '--responder-allow <cidr|host...>',
+    flagKey: 'responderAllow',
+    env: 'STAPLEWARM_RESPONDER_ALLOW',
+    default: [],
+    shownDefault: 'none',
+    help: 'let OCSP requests reach these addresses (CIDR) or host names although they are loopback, private or link-local (repeatable; env comma-separated)',
+    parse: (raw, source) => {
+      const items = list(raw);
+      for (const item of items) {
+        if (!/^[0-9a-z.:_/-]+$/i.test(item) || item.length > 253)
+          throw new ConfigError(source, `expected a CIDR or host name, got "${printable(item)}"`);
+      }
+      return items.map((item) => item.toLowerCase());
+    },
+  },
+  maxCertFileBytes: {
+    flag: '--max-cert-file-bytes <n>',
+    flagKey: 'maxCertFileBytes',
+    env: 'STAPLEWARM_MAX_CERT_FILE_BYTES',
+    default: 1_048_576,
+    shownDefault: '1048576 (1 MiB)',
+    help: 'certificate files larger than this are reported, not read',
+    parse: (raw, source) => wholeNumber(raw, source, 1_024, 1_073_741_824),
+  },
+  warmTimeoutSeconds: {
+    flag: '--timeout <seconds>',
+    flagKey: 'timeout',
+    env: 'STAPLEWARM_WARM_TIMEOUT',
+    default: 14_400,
+    shownDefault: '14400 (4 h)',
+    help: 'seconds warm waits for its certificates before it gives up and exits 1',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 604_800),
+  },
+  shrinkRatio: {
+    env: 'STAPLEWARM_SHRINK_RATIO',
+    default: 0.5,
+    help: 'serve: a rescan finding fewer than this fraction of the known certificates is held as a suspected shrink',
+    parse: (raw, source) => {
+      const value = Number(text(raw));
+      if (!Number.isFinite(value) || value < 0 || value > 1)
+        throw new ConfigError(source, `expected a fraction from 0 to 1, got "${printable(text(raw))}"`);
+      return value;
+    },
+  },
+  shrinkConfirmScans: {
+    env: 'STAPLEWARM_SHRINK_CONFIRM_SCANS',
+    default: 3,
+    help: 'serve: consecutive scans that must agree before a suspected shrink is accepted',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 100),
+  },
+};
+
+/** The defaults alone (what `loadConfig({}, {})` returns). */
+export const DEFAULTS: Config = Object.fromEntries(
+  Object.entries(SETTINGS).map(([key, setting]) => [key, setting.default]),
+) as unknown as Config;
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
-  const pick = (flag: string | undefined, name: string): [string | undefined, string] =>
-    flag !== undefined ? [flag, `--${name}`] : [undefined, name];
-  const [redisFlag] = pick(flags.redis, 'redis');
-  const redisUrl = redisFlag ?? env.REDIS_URL ?? DEFAULTS.redisUrl;
-  if (!/^rediss?:\/\//.test(redisUrl))
-    throw new ConfigError(flags.redis ? '--redis' : 'REDIS_URL', `expected redis:// or rediss:// URL, got "${redisUrl}"`);
-  const prefix = flags.prefix ?? env.STAPLEWARM_PREFIX ?? DEFAULTS.prefix;
-  if (prefix.length === 0 || /\s/.test(prefix)) throw new ConfigError('--prefix', `must be non-empty without spaces, got "${prefix}"`);
-
-  const hash = env.STAPLEWARM_CERTID_HASH ?? DEFAULTS.certIdHash;
-  if (hash !== 'sha1' && hash !== 'sha256') throw new ConfigError('STAPLEWARM_CERTID_HASH', `sha1 or sha256, got "${hash}"`);
-  const logLevel = env.STAPLEWARM_LOG_LEVEL ?? DEFAULTS.logLevel;
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError('STAPLEWARM_LOG_LEVEL', `unknown level "${logLevel}"`);
+  const config = { ...DEFAULTS } as Record<keyof Config, unknown>;
+  for (const key of Object.keys(SETTINGS) as (keyof Config)[]) {
+    const setting = SETTINGS[key] as Setting<typeof key>;
+    const flagValue = setting.flagKey === undefined ? undefined : flags[setting.flagKey];
+    if (flagValue !== undefined && !(Array.isArray(flagValue) && flagValue.length === 0)) {
+      config[key] = setting.parse(flagValue, `--${setting.flag?.split(' ')[0]?.replace(/^--/, '')}`);
+    } else if (setting.env !== undefined && env[setting.env] !== undefined) {
+      config[key] = setting.parse(env[setting.env] as string, setting.env);
+    }
   }
-
-  return {
-    redisUrl,
-    prefix,
-    rate: number(flags.rate, '--rate', env.STAPLEWARM_RATE, 'STAPLEWARM_RATE', DEFAULTS.rate, 0),
-    concurrency: number(flags.concurrency, '--concurrency', env.STAPLEWARM_CONCURRENCY, 'STAPLEWARM_CONCURRENCY', DEFAULTS.concurrency, 1),
-    attempts: number(undefined, '', env.STAPLEWARM_ATTEMPTS, 'STAPLEWARM_ATTEMPTS', DEFAULTS.attempts, 1),
-    retryBaseMs: number(undefined, '', env.STAPLEWARM_RETRY_BASE_MS, 'STAPLEWARM_RETRY_BASE_MS', DEFAULTS.retryBaseMs, 1),
-    certIdHash: hash,
-    connectTimeoutMs: number(
-      undefined,
-      '',
-      env.STAPLEWARM_CONNECT_TIMEOUT_MS,
-      'STAPLEWARM_CONNECT_TIMEOUT_MS',
-      DEFAULTS.connectTimeoutMs,
-      1,
-    ),
-    responseTimeoutMs: number(
-      undefined,
-      '',
-      env.STAPLEWARM_RESPONSE_TIMEOUT_MS,
-      'STAPLEWARM_RESPONSE_TIMEOUT_MS',
-      DEFAULTS.responseTimeoutMs,
-      1,
-    ),
-    logLevel: logLevel as Config['logLevel'],
-    metricsPort: number(
-      flags.metricsPort,
-      '--metrics-port',
-      env.STAPLEWARM_METRICS_PORT,
-      'STAPLEWARM_METRICS_PORT',
-      DEFAULTS.metricsPort,
-      0,
-    ),
-    metricsHost: flags.metricsHost ?? env.STAPLEWARM_METRICS_HOST ?? DEFAULTS.metricsHost,
-    hostRates: parseHostRates(flags.hostRate, env.STAPLEWARM_HOST_RATE),
-    scanIntervalSeconds: number(
-      flags.scanInterval,
-      '--scan-interval',
-      env.STAPLEWARM_SCAN_INTERVAL,
-      'STAPLEWARM_SCAN_INTERVAL',
-      DEFAULTS.scanIntervalSeconds,
-      1,
-    ),
-  };
+  return config as Config;
 }
 
-/** `host=rate` pairs from repeated --host-rate flags, or comma-separated in STAPLEWARM_HOST_RATE. */
-function parseHostRates(flags: string[] | undefined, envValue: string | undefined): Record<string, number> {
-  const [items, source] = flags?.length ? [flags, '--host-rate'] : [envValue?.split(',') ?? [], 'STAPLEWARM_HOST_RATE'];
-  const rates: Record<string, number> = {};
-  for (const item of items
-    .flatMap((i) => i.split(','))
-    .map((i) => i.trim())
-    .filter(Boolean)) {
-    const match = /^([a-z0-9.-]+(?::\d+)?)=(\d+(?:\.\d+)?)$/i.exec(item);
-    if (!match?.[1] || !match[2] || Number(match[2]) <= 0)
-      throw new ConfigError(source, `expected host=requests-per-second, got "${item}"`);
-    rates[match[1].toLowerCase()] = Number(match[2]);
-  }
-  return rates;
+/** Adds the flag of a setting to a command, its help ending with the env variable and the default. */
+export function settingOption(command: Command, key: keyof Config, help?: string): Command {
+  const setting = SETTINGS[key] as Setting<typeof key>;
+  if (setting.flag === undefined) throw new TypeError(`setting ${key} has no flag`);
+  return command.option(setting.flag, `${help ?? setting.help} ${settingSuffix(key)}`);
 }
 
-function number(
-  flag: string | undefined,
-  flagName: string,
-  envValue: string | undefined,
-  envName: string,
-  fallback: number,
-  min: number,
-): number {
-  const [raw, source] = flag !== undefined ? [flag, flagName] : envValue !== undefined ? [envValue, envName] : [undefined, ''];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || !Number.isInteger(value)) {
-    throw new ConfigError(source, `expected a whole number >= ${min}, got "${raw}"`);
-  }
-  return value;
+/** `[env X, default Y]`, as help texts and the README show it. */
+export function settingSuffix(key: keyof Config): string {
+  const setting = SETTINGS[key] as Setting<typeof key>;
+  const parts = [setting.env && `env ${setting.env}`, `default ${setting.shownDefault ?? String(setting.default)}`].filter(Boolean);
+  return `[${parts.join(', ')}]`;
 }
 
 /** BullMQ's key prefix for a contract prefix: `ocsp:` → keys `ocsp:bull:staple:*`. */
 export function queuePrefix(prefix: string): string {
   return `${prefix}bull`;
+}
+
+/** `host=rate` pairs from repeated --host-rate flags, or comma-separated in STAPLEWARM_HOST_RATE. */
+function parseHostRates(raw: string | string[], source: string): Record<string, number> {
+  const rates: Record<string, number> = {};
+  for (const item of list(raw)) {
+    const match = /^([a-z0-9.-]+(?::\d+)?)=(\d+(?:\.\d+)?)$/i.exec(item);
+    if (!match?.[1] || !match[2] || Number(match[2]) <= 0) {
+      throw new ConfigError(source, `expected host=requests-per-second, got "${printable(item)}"`);
+    }
+    rates[match[1].toLowerCase()] = Number(match[2]);
+  }
+  return rates;
+}
+
+function wholeNumber(raw: string | string[], source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text(raw));
+  if (!Number.isInteger(value) || value < min || value > max || text(raw).trim() === '') {
+    throw new ConfigError(source, `expected a whole number from ${min} to ${max}, got "${printable(text(raw))}"`);
+  }
+  return value;
+}
+
+/** Repeated flags and comma-separated env values alike, trimmed, empties dropped. */
+function list(raw: string | string[]): string[] {
+  return (Array.isArray(raw) ? raw : [raw])
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function text(raw: string | string[]): string {
+  return Array.isArray(raw) ? raw.join(',') : raw;
+}
+
+/** A value echoed in an error: bounded and without control characters. */
+function printable(value: string): string {
+  const shown = value.length > 80 ? `${value.slice(0, 80)}...` : value;
+  return shown.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

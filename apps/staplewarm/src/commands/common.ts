@@ -1,11 +1,23 @@
 import type { Command } from 'commander';
+import { settingOption } from '../config.js';
 
 /** Options every command that talks to Redis takes. */
 export function withCommonOptions(command: Command): Command {
-  return command
-    .option(
-      '--redis <url>',
-      'Redis URL, redis://host:port/db or rediss://user:pass@host:port [env REDIS_URL, default redis://127.0.0.1:6379]',
-    )
-    .option('--prefix <prefix>', 'key prefix of the Redis contract [env STAPLEWARM_PREFIX, default ocsp:]');
+  settingOption(command, 'redisUrl');
+  settingOption(command, 'redisPassword');
+  return settingOption(command, 'prefix');
+}
+
+/** Options of every command that fetches staples (warm, worker, serve): budgets and the responder address policy. */
+export function withFetchOptions(command: Command): Command {
+  settingOption(command, 'rate');
+  settingOption(command, 'hostRates');
+  settingOption(command, 'concurrency');
+  return settingOption(command, 'responderAllow');
+}
+
+/** `--metrics-port` and `--metrics-host` of the long-running commands. */
+export function withMetricsOptions(command: Command): Command {
+  settingOption(command, 'metricsPort');
+  return settingOption(command, 'metricsHost');
 }

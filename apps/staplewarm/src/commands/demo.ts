@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StapleStore } from '@staplewarm/store';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
-import { loadConfig, type ConfigFlags } from '../config.js';
+import { loadConfig, settingSuffix, type ConfigFlags } from '../config.js';
 import { startPrivateRedis, type PrivateRedis } from '../demo/private-redis.js';
 import { createLogger } from '../log.js';
 import { createProgress } from '../progress.js';
@@ -25,7 +25,7 @@ export function registerDemo(program: Command): void {
       .description('make a test PKI, serve it from a local OCSP responder, warm every staple into Redis, show one')
       .option('--count <n>', 'certificates to generate', '1000')
       .option('--dir <dir>', 'where to write the test PKI (default: a new temporary directory)')
-      .option('--rate <n>', 'global OCSP requests per second (default 500)'),
+      .option('--rate <n>', `global OCSP requests per second ${settingSuffix('rate')}`),
   ).action(async (flags: DemoFlags) => {
     const [{ findFreePort, generatePki, startResponder }, { runWarm }] = await Promise.all([
       import('@staplewarm/responder-sim'),

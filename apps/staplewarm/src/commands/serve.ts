@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { loadConfig, type ConfigFlags } from '../config.js';
+import { loadConfig, settingOption, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { connectRedis } from '../redis.js';
 import { refreshPolicyFrom, type RefreshFlags } from '../serve/refresh-policy.js';
-import { withCommonOptions } from './common.js';
+import { withCommonOptions, withFetchOptions, withMetricsOptions } from './common.js';
 
 interface ServeFlags extends ConfigFlags, RefreshFlags {
   certs: string[];
@@ -21,27 +21,16 @@ const REFRESH_OPTIONS: [flags: string, description: string][] = [
 ];
 
 export function registerServe(program: Command): void {
-  const command = withCommonOptions(
-    program
-      .command('serve')
-      .description(
-        'keep every staple fresh: rescan on an interval (and on SIGHUP), refresh each certificate at its scheduled time, run the workers',
-      )
-      .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
-      .option('--scan-interval <seconds>', 'seconds between rescans [env STAPLEWARM_SCAN_INTERVAL, default 300]')
-      .option('--no-work', 'only scan and schedule: `staplewarm worker` processes do the fetching')
-      .option(
-        '--rate <n>',
-        'global OCSP requests per second over all workers; every process must use the same value (0 = unlimited) [env STAPLEWARM_RATE, default 500]',
-      )
-      .option(
-        '--host-rate <host=rate...>',
-        'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable) [env STAPLEWARM_HOST_RATE, comma-separated]',
-      )
-      .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 128]')
-      .option('--metrics-port <port>', 'serve /metrics on this port, 0 = off [env STAPLEWARM_METRICS_PORT, default 9464]')
-      .option('--metrics-host <address>', 'address /metrics binds to [env STAPLEWARM_METRICS_HOST, default 127.0.0.1]'),
-  );
+  const command = program
+    .command('serve')
+    .description(
+      'keep every staple fresh: rescan on an interval (and on SIGHUP), refresh each certificate at its scheduled time, run the workers',
+    )
+    .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
+    .option('--no-work', 'only scan and schedule: `staplewarm worker` processes do the fetching');
+  settingOption(command, 'scanIntervalSeconds');
+  settingOption(command, 'maxCertFileBytes');
+  withMetricsOptions(withFetchOptions(withCommonOptions(command)));
   for (const [flags, description] of REFRESH_OPTIONS) command.addOption(new Option(flags, description).hideHelp());
   command.action(async (flags: ServeFlags) => {
     const { startServe } = await import('../serve/run-serve.js');

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { StapleLogger } from '@staplewarm/queue';
-import { loadConfig, type Config, type ConfigFlags } from '../config.js';
+import { loadConfig, settingOption, type Config, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { createProgress, silentProgress } from '../progress.js';
 import { connectRedis } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
-import { withCommonOptions } from './common.js';
+import { withCommonOptions, withFetchOptions } from './common.js';
 
 interface WarmFlags extends ConfigFlags {
   certs: string[];
@@ -16,24 +16,19 @@ interface WarmFlags extends ConfigFlags {
 }
 
 export function registerWarm(program: Command): void {
-  withCommonOptions(
-    program
-      .command('warm')
-      .description('cold-reboot warm-up: scan certificates, fetch and verify every staple into Redis, print a summary')
-      .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
-      .option('--rate <n>', 'global OCSP requests per second over all workers (0 = unlimited) [env STAPLEWARM_RATE, default 500]')
-      .option(
-        '--host-rate <host=rate...>',
-        'requests per second for one responder host, e.g. ocsp.example.com=200 (repeatable) [env STAPLEWARM_HOST_RATE]',
-      )
-      .option('--concurrency <n>', 'requests in flight in this process [env STAPLEWARM_CONCURRENCY, default 128]')
-      .option('--force', 'fetch every certificate, even those whose staple is still fresh')
-      .option('--no-work', 'only enqueue and wait: `staplewarm worker` processes do the fetching')
-      .option('--json', 'print the summary as JSON on stdout')
-      .option('--metrics-port <port>', 'serve /metrics while warming (off unless given: a worker on this host may hold the default port)')
-      .option('--metrics-host <address>', 'address /metrics binds to [env STAPLEWARM_METRICS_HOST, default 127.0.0.1]')
-      .option('--textfile <path.prom>', "write the final figures for node_exporter's textfile collector (cron-driven runs)"),
-  ).action(async (flags: WarmFlags) => {
+  const command = program
+    .command('warm')
+    .description('cold-reboot warm-up: scan certificates, fetch and verify every staple into Redis, print a summary')
+    .requiredOption('-c, --certs <path...>', 'certificate stores: certbot live/ dirs, dirs of *.pem/*.crt/*.cer, or files')
+    .option('--force', 'fetch every certificate, even those whose staple is still fresh')
+    .option('--no-work', 'only enqueue and wait: `staplewarm worker` processes do the fetching')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--textfile <path.prom>', "write the final figures for node_exporter's textfile collector (cron-driven runs)")
+    .option('--metrics-port <port>', 'serve /metrics while warming (off unless given: a worker on this host may hold the default port)');
+  settingOption(command, 'metricsHost');
+  settingOption(command, 'warmTimeoutSeconds');
+  settingOption(command, 'maxCertFileBytes');
+  withFetchOptions(withCommonOptions(command)).action(async (flags: WarmFlags) => {
     // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
     const { runWarm } = await import('../warm/run-warm.js');
     const loaded = loadConfig(flags);
