@@ -290,7 +290,8 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
       const staple = (inline: boolean) => ({
         redis: { host: '127.0.0.1', port: REDIS_PORT },
         prefix: `${prefix}empty:`,
-        fetch_on_miss: { rate: 5, inline },
+        // The responder is the local openssl one: loopback, refused unless allowed.
+        fetch_on_miss: { rate: 5, inline, responder_allow: ['127.0.0.0/8'] },
       });
       fetching = await startNginx(nginxOptions('fetching', staple(false), 1));
       started.push(fetching);

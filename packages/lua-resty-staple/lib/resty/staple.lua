@@ -13,6 +13,8 @@ local openssl = require "resty.staple.openssl"
 local fingerprint = require "resty.staple.fingerprint"
 local leaf = require "resty.staple.leaf"
 local fetch = require "resty.staple.fetch"
+local resolve = require "resty.staple.resolve"
+local verify = require "resty.staple.verify"
 local ngx_ocsp = require "ngx.ocsp"
 
 local ngx_now = ngx.now
@@ -26,6 +28,8 @@ local type = type
 local tostring = tostring
 local pcall = pcall
 local error = error
+local ipairs = ipairs
+local concat = table.concat
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -34,6 +38,35 @@ local KINDS = cache_mod.KINDS
 -- Set by configure() (in init_by_lua, so every worker inherits them): { conf, cache, store }.
 local ctx
 local fetcher
+
+
+-- The DNS client and nameservers fetch_on_miss resolves responder host names with.
+local function dns_for(fetch_conf)
+    local client, name = resolve.load_client()
+    return {
+        client = client,
+        name = name,
+        nameservers = fetch_conf.nameservers or resolve.system_nameservers(),
+    }
+end
+
+
+local function describe_fetch(fetch_conf, dns)
+    if not fetch_conf then
+        return "off"
+    end
+    local allow = fetch_conf.responder_allow
+    local servers = {}
+    for i, server in ipairs(dns.nameservers) do
+        servers[i] = server[1] .. ":" .. server[2]
+    end
+    return "on (responders: default address policy"
+        .. (#allow > 0 and " + allow " .. concat(allow, ", ") or "")
+        .. "; host names via " .. (dns.client and dns.name .. " at "
+            .. (#servers > 0 and concat(servers, ", ") or "NO nameservers")
+            or "NOTHING: no DNS client, IP-literal URLs only")
+        .. ")"
+end
 
 
 -- Validates `opts` (see config.lua for every option and its default) and prepares the caches.
@@ -49,18 +82,23 @@ function _M.configure(opts)
     if not store then
         error("resty.staple: " .. err, 2)
     end
-    if conf.fetch_on_miss and not openssl.can_read_ocsp then
-        error("resty.staple: fetch_on_miss needs OpenSSL's OCSP functions, which this nginx"
-              .. " does not export", 2)
+    local dns
+    if conf.fetch_on_miss then
+        if not (openssl.can_read_ocsp and verify.available) then
+            error("resty.staple: fetch_on_miss needs OpenSSL's OCSP functions, which this nginx"
+                  .. " does not export", 2)
+        end
+        dns = dns_for(conf.fetch_on_miss)
     end
     ctx = { conf = conf, cache = cache, store = store }
-    fetcher = conf.fetch_on_miss and fetch.new(conf, cache) or nil
-    log(INFO, "[staple] configured: redis ", conf.redis.host, ":", conf.redis.port, " db ",
-        conf.redis.db, " via ", store.client_name, ", prefix '", conf.prefix,
-        "', connection certificate ", openssl.can_read_connection and "readable"
+    fetcher = conf.fetch_on_miss and fetch.new(conf, cache, dns) or nil
+    log(INFO, "[staple] configured resty.staple ", _M._VERSION, ": redis ", conf.redis.host, ":",
+        conf.redis.port, " db ", conf.redis.db, " via ", store.client_name, " (pool ",
+        conf.redis.pool_size, " + backlog ", conf.redis.backlog, " per worker), prefix '",
+        conf.prefix, "', connection certificate ", openssl.can_read_connection and "readable"
         or "NOT readable (SNI lookups only)", ", nextUpdate check ",
         openssl.can_read_ocsp and "on" or "off (key TTL only)",
-        ", fetch_on_miss ", fetcher and "on" or "off")
+        ", fetch_on_miss ", describe_fetch(conf.fetch_on_miss, dns))
 end
 
 

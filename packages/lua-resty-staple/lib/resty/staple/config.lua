@@ -3,6 +3,9 @@
 -- Validation raises at init time (init_by_lua), so a typo makes `nginx -t` fail instead of
 -- silently turning stapling off during handshakes.
 
+local address_policy = require "resty.staple.address_policy"
+local resolve = require "resty.staple.resolve"
+
 local type = type
 local pairs = pairs
 local tostring = tostring
@@ -27,7 +30,8 @@ local REDIS_DEFAULTS = {
     db = 0,
     -- password (nil: no AUTH) and username (Redis 6 ACL user) have no default.
     timeout_ms = 50,          -- the whole Redis round trip, connect included
-    pool_size = 32,           -- keepalive connections per worker
+    pool_size = 32,           -- connections per worker, busy and idle together (the cap)
+    backlog = 256,            -- lookups per worker waiting for a connection when all are busy
     keepalive_ms = 60000,     -- idle time before a pooled connection is closed
 }
 
@@ -36,8 +40,15 @@ local FETCH_DEFAULTS = {
     rate = 10,                -- fetches per second, all workers together
     retry_after = 60,         -- seconds before the same certificate may be fetched again
     inline = false,           -- true: the handshake waits for the fetch; false: a timer fetches
-    max_size = 16384,         -- bytes; a larger response is refused
+    max_size = 16384,         -- bytes; a larger response body is refused
+    max_header_line = 4096,   -- bytes; a longer status or header line is refused
+    max_headers = 64,         -- header lines; more are refused
+    responder_allow = {},     -- CIDR ranges and host names the address policy lets through
+    -- nameservers (no default: /etc/resolv.conf's, read at configure time)
 }
+
+-- fetch_on_miss options that may be given but have no default.
+local FETCH_OPTIONAL = { nameservers = true }
 
 
 local function fail(path, expected, value)
@@ -106,11 +117,13 @@ local function validate_redis(given)
     optional_string("redis.username", r.username)
     positive_integer("redis.timeout_ms", r.timeout_ms)
     positive_integer("redis.pool_size", r.pool_size)
+    positive_integer("redis.backlog", r.backlog)
     positive_integer("redis.keepalive_ms", r.keepalive_ms)
     r.unix = r.host:sub(1, 5) == "unix:"
     -- A pool of our own: the default pool ("host:port") is shared with any other Lua code, which
     -- may have SELECTed another database on the connections it returns.
     r.pool = "resty.staple:" .. r.host .. ":" .. r.port .. ":" .. r.db
+    r.connect_opts = { pool = r.pool, pool_size = r.pool_size, backlog = r.backlog }
     return r
 end
 
@@ -122,13 +135,34 @@ local function validate_fetch(given)
     if given == true then
         given = {}
     end
-    local f = merge("fetch_on_miss", FETCH_DEFAULTS, given)
+    local f = merge("fetch_on_miss", FETCH_DEFAULTS, given, FETCH_OPTIONAL)
     positive_integer("fetch_on_miss.timeout_ms", f.timeout_ms)
     positive_integer("fetch_on_miss.rate", f.rate)
     positive_number("fetch_on_miss.retry_after", f.retry_after)
     positive_integer("fetch_on_miss.max_size", f.max_size)
+    positive_integer("fetch_on_miss.max_header_line", f.max_header_line)
+    positive_integer("fetch_on_miss.max_headers", f.max_headers)
     if type(f.inline) ~= "boolean" then
         fail("fetch_on_miss.inline", "a boolean", f.inline)
+    end
+    if type(f.responder_allow) ~= "table" then
+        fail("fetch_on_miss.responder_allow", "a list of CIDR ranges and host names",
+             f.responder_allow)
+    end
+    local ok, err = address_policy.new(f.responder_allow)
+    if not ok then
+        error("resty.staple: fetch_on_miss." .. err, 3)
+    end
+    if f.nameservers ~= nil then
+        if type(f.nameservers) ~= "table" then
+            fail("fetch_on_miss.nameservers", "a list of \"ip\" or \"ip:port\"", f.nameservers)
+        end
+        local servers, bad = resolve.nameservers(f.nameservers)
+        if not servers then
+            fail("fetch_on_miss.nameservers[" .. bad .. "]", "\"ip\", \"ip:port\" or"
+                 .. " \"[ipv6]:port\"", f.nameservers[bad])
+        end
+        f.nameservers = servers
     end
     return f
 end

@@ -1,15 +1,25 @@
 -- fetch_on_miss: when Redis has no staple, ask the certificate's OCSP responder directly (what
--- nginx's own ssl_stapling does), validate the answer with ngx.ocsp and keep it in the fast
--- cache. Redis is never written: staplewarm owns it.
+-- nginx's own ssl_stapling does), validate the answer and keep it in the fast cache. Redis is
+-- never written: staplewarm owns it.
 --
 -- Bounded so a cold cache cannot stampede the CA: one fetch per certificate per retry_after
 -- seconds and at most `rate` fetches per second, across all workers (shared dict counters).
 -- By default the fetch runs in a timer and the handshake goes on without a staple; with
 -- inline = true the handshake waits, at most timeout_ms.
+--
+-- The responder URL is the customer's (a certificate's AIA), so before anything is sent: the URL
+-- must pass url.lua's strict grammar, and the address connected to must pass the address policy
+-- (resolve.lua, address_policy.lua). The answer must pass ngx.ocsp's validation and verify.lua's
+-- (signer authorized by the issuer; the SingleResponse for the requested CertID is read).
 
 local ocsp = require "ngx.ocsp"
 local http = require "resty.staple.http"
-local openssl = require "resty.staple.openssl"
+local url_mod = require "resty.staple.url"
+local ip = require "resty.staple.ip"
+local resolve = require "resty.staple.resolve"
+local address_policy = require "resty.staple.address_policy"
+local verify = require "resty.staple.verify"
+local fingerprint = require "resty.staple.fingerprint"
 local cache_kinds = require("resty.staple.cache").KINDS
 
 local ngx_now = ngx.now
@@ -22,6 +32,7 @@ local floor = math.floor
 local min = math.min
 local tostring = tostring
 local setmetatable = setmetatable
+local sub = string.sub
 
 local _M = {}
 local mt = { __index = _M }
@@ -29,45 +40,85 @@ local mt = { __index = _M }
 local FETCHED = cache_kinds.FETCHED
 
 
-function _M.new(conf, cache)
+-- `conf` is the validated configuration (config.lua); `dns` = { client, name, nameservers }
+-- from the caller (resolve.load_client() and the configured or system nameservers).
+function _M.new(conf, cache, dns)
+    local f = conf.fetch_on_miss
     return setmetatable({
-        conf = conf.fetch_on_miss,
+        conf = f,
         max_ttl = conf.max_ttl,
         cache = cache,
         dict = ngx_shared[conf.shared_dict],
+        policy = address_policy.new(f.responder_allow),
+        dns = dns,
     }, mt)
+end
+
+
+-- The issuer's DER: the certificate after the leaf in `chain`, or nil.
+local function issuer_of(chain)
+    local leaf = fingerprint.leaf_of(chain)
+    return leaf and fingerprint.leaf_of(sub(chain, #leaf + 1)) or nil
 end
 
 
 -- Fetches and validates a staple for the leaf of `chain` (leaf + issuer, DER).
 -- Returns the DER and the seconds it may be used (until nextUpdate), or nil, err.
-local function fetch(conf, chain)
-    local url, err = ocsp.get_ocsp_responder_from_der_chain(chain)
+local function fetch(self, chain)
+    local conf = self.conf
+    local url, err = ocsp.get_ocsp_responder_from_der_chain(chain, url_mod.MAX_LENGTH + 1)
     if not url then
         return nil, err or "the certificate has no OCSP responder URL"
+    end
+    local shown = url_mod.printable(url)
+    if err then
+        return nil, "refused responder URL " .. shown .. ": longer than "
+            .. url_mod.MAX_LENGTH .. " bytes"
+    end
+    local target
+    target, err = url_mod.parse(url)
+    if not target then
+        return nil, "refused responder URL " .. shown .. ": " .. err
+    end
+    local issuer = issuer_of(chain)
+    if not issuer then
+        return nil, "no issuer certificate after the leaf in the chain"
     end
     local request
     request, err = ocsp.create_ocsp_request(chain)
     if not request then
         return nil, "cannot build the OCSP request: " .. tostring(err)
     end
-    local der
-    der, err = http.post(url, request, conf)
-    if not der then
-        return nil, url .. ": " .. err
+
+    local deadline = http.now_ms() + conf.timeout_ms
+    local address
+    address, err = resolve.address(target, self.policy, self.dns, function()
+        return deadline - http.now_ms()
+    end)
+    if not address then
+        return nil, shown .. ": " .. err
     end
-    -- Signature, CertID and time validity; a revoked status is refused here too.
+    local der
+    der, err = http.post(target, ip.to_text(address), request, conf, deadline)
+    if not der then
+        return nil, shown .. ": " .. err
+    end
+    -- Signature, CertID, status good and time validity (300 s skew), by lua-nginx-module.
     local ok
     ok, err = ocsp.validate_ocsp_response(der, chain)
     if not ok then
-        return nil, url .. ": invalid response: " .. tostring(err)
+        return nil, shown .. ": invalid response: " .. tostring(err)
     end
-    local status, next_in = openssl.ocsp_validity(der)
+    -- The signer's authority and the requested CertID's own entry (see verify.lua).
+    local status, next_in = verify.check(der, request, issuer)
     if not status then
-        return nil, url .. ": " .. next_in
+        return nil, shown .. ": invalid response: " .. next_in
+    end
+    if status ~= "good" then
+        return nil, shown .. ": certificate status " .. status
     end
     if not next_in or next_in <= 0 then
-        return nil, url .. ": response has no future nextUpdate"
+        return nil, shown .. ": response has no future nextUpdate"
     end
     return der, next_in
 end
@@ -82,7 +133,7 @@ local function run_in_timer(premature, self, key, fp_hex, chain)
     if premature then
         return
     end
-    local der, next_in = fetch(self.conf, chain)
+    local der, next_in = fetch(self, chain)
     if not der then
         log(WARN, "[staple] fetch_on_miss failed for ", fp_hex, ": ", next_in)
         return
@@ -124,7 +175,7 @@ function _M.on_miss(self, key, fp_bin, fp_hex, chain)
         end
         return nil, "scheduled"
     end
-    local der, next_in = fetch(self.conf, chain)
+    local der, next_in = fetch(self, chain)
     if not der then
         log(WARN, "[staple] fetch_on_miss failed for ", fp_hex, ": ", next_in)
         return nil, next_in

@@ -90,17 +90,31 @@ local function arm(red, deadline)
 end
 
 
+-- lua-nginx-module's answer to a connect() beyond pool_size + backlog.
+local POOL_FULL = "too many waiting connect operations"
+
+
 local function connect(self, deadline)
     local c = self.conf
     local red = self.client:new()
     red:set_timeout(c.timeout_ms)
+    -- pool_size caps this worker's connections (busy and idle) to Redis; a lookup that finds
+    -- them all busy waits in the backlog (at most timeout_ms, for one to come back) and beyond
+    -- the backlog fails at once. Without them a cold cache opens one connection per handshake
+    -- in flight.
     local ok, err
     if c.unix then
-        ok, err = red:connect(c.host, { pool = c.pool })
+        ok, err = red:connect(c.host, c.connect_opts)
     else
-        ok, err = red:connect(c.host, c.port, { pool = c.pool })
+        ok, err = red:connect(c.host, c.port, c.connect_opts)
     end
     if not ok then
+        if err == POOL_FULL then
+            -- Busy, not down: no backoff, this handshake just goes without a staple.
+            red:close()
+            return nil, "connection pool full (" .. c.pool_size .. " connections busy, "
+                .. c.backlog .. " lookups waiting)"
+        end
         return give_up(self, red, "connect: " .. tostring(err))
     end
     -- AUTH and SELECT once per connection; pooled connections already did it.
