@@ -50,3 +50,26 @@ export class OcspError extends Error {
 export function isOcspError(err: unknown): err is OcspError {
   return err instanceof OcspError;
 }
+
+/**
+ * Stable codes of request decoding (the relay reads clients' OCSPRequests; workers never see these).
+ * Kept apart from OcspErrorCode, whose codes the queue maps to fetch outcomes.
+ * - `malformed-request`: not a DER OCSPRequest (RFC 6960 4.1.1), or one staplewarm refuses to read
+ *   (an empty request list, a version other than v1, CertID hashes of the wrong length).
+ * - `request-too-large`: more bytes than any OCSP request needs; refused unread.
+ */
+export type OcspRequestErrorCode = 'malformed-request' | 'request-too-large';
+
+export class OcspRequestError extends Error {
+  override readonly name = 'OcspRequestError';
+  readonly code: OcspRequestErrorCode;
+
+  constructor(code: OcspRequestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isOcspRequestError(err: unknown): err is OcspRequestError {
+  return err instanceof OcspRequestError;
+}

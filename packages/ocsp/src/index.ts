@@ -8,12 +8,21 @@ export type {
   Staple,
   StapleTarget,
 } from './types.js';
-export { OcspError, isOcspError, type OcspErrorCode } from './errors.js';
+export { OcspError, OcspRequestError, isOcspError, isOcspRequestError, type OcspErrorCode, type OcspRequestErrorCode } from './errors.js';
 export { parseCertificates } from './certificate.js';
 export { isPrivateKeyPem } from './pem.js';
 export { isIssuedBy, namesIssuer } from './issuer.js';
 export { certIdFor, certIdEquals } from './cert-id.js';
 export { encodeOcspRequest, ocspGetUrl } from './request.js';
+export {
+  MAX_OCSP_REQUEST_BYTES,
+  parseOcspRequest,
+  requestedCertIdToCertId,
+  type OcspRequestFields,
+  type RequestedCertId,
+} from './ocsp-request.js';
+export { encodeOcspStatusResponse } from './status-response.js';
+export { issuerHashes, type IssuerHashes } from './issuer-hashes.js';
 export { buildTarget } from './target.js';
 export { OcspVerifier, type OcspVerifierOptions, type VerifyExpectation } from './verify.js';
 export { parseOcspResponse, type OcspResponseSummary, type SingleResponseSummary } from './summary.js';

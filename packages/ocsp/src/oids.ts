@@ -17,6 +17,8 @@ export const OID = {
 
   // RFC 6960
   pkixOcspBasic: '1.3.6.1.5.5.7.48.1.1',
+  /** id-pkix-ocsp-nonce: a request extension RFC 5019 responders ignore. */
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
 
   // Hash algorithms
   sha1: '1.3.14.3.2.26',

@@ -100,6 +100,7 @@ describe('buildTarget', () => {
       request: encodeOcspRequest(certIdFor(leaf, issuer)).toString('base64'),
       issuerSpki: issuer.spkiDer.toString('base64'),
       subject: 'CN=www.example.test',
+      issuerName: issuer.subjectNameDer.toString('base64'),
     });
     expect(JSON.parse(JSON.stringify(target))).toEqual(target);
   });

@@ -22,5 +22,6 @@ export function buildTarget(leaf: ParsedCertificate, issuer: ParsedCertificate, 
     request: encodeOcspRequest(certId).toString('base64'),
     issuerSpki: issuer.spkiDer.toString('base64'),
     subject: leaf.subject,
+    issuerName: issuer.subjectNameDer.toString('base64'),
   };
 }

@@ -90,6 +90,12 @@ export interface StapleTarget {
   issuerSpki: string;
   /** Human-readable subject of the leaf, for messages. */
   subject: string;
+  /**
+   * DER of the issuer's subject Name, base64. Not needed to fetch or verify: with `issuerSpki` it
+   * gives the issuer's CertID hashes in both SHA-1 and SHA-256 for the relay's CertID index, which
+   * warm and serve write while they still have it. They leave it out of job data (BullMQ memory).
+   */
+  issuerName?: string;
 }
 
 export type CertStatus = 'good' | 'revoked' | 'unknown';
