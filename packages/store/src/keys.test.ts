@@ -10,6 +10,8 @@ describe('stapleKeys (contract v1 key names)', () => {
     expect(keys.meta(fp)).toBe(`ocsp:meta:${'ab'.repeat(32)}`);
     expect(keys.host('WWW.Example.COM')).toBe('ocsp:host:www.example.com');
     expect(keys.host('*.Example.com')).toBe('ocsp:host:*.example.com');
+    expect(keys.issuer('sha1', 'AB01', 'CD02')).toBe('ocsp:issuer:sha1:ab01:cd02');
+    expect(keys.certId('0123ABCD', '00FF01')).toBe('ocsp:certid:0123abcd:00ff01');
   });
 
   it('uses a custom prefix verbatim and escapes it in the SCAN pattern', () => {

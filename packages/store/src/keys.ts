@@ -12,6 +12,13 @@ export interface StapleKeys {
   meta(fingerprint: string): string;
   /** `<prefix>host:<name>`: string, the fingerprint of the certificate serving `name`. */
   host(name: string): string;
+  /**
+   * `<prefix>issuer:<hash>:<issuerNameHash>:<issuerKeyHash>`: hash, an issuer the CertID index knows,
+   * under the issuer half of a CertID in `hash` (sha1 or sha256). Hex is lowercased.
+   */
+  issuer(hash: string, issuerNameHash: string, issuerKeyHash: string): string;
+  /** `<prefix>certid:<issuerId>:<serial>`: string, the fingerprint of the certificate with that CertID. */
+  certId(issuerId: string, serialNumber: string): string;
   /** SCAN MATCH pattern for every meta key under this prefix (glob characters of the prefix escaped). */
   metaPattern(): string;
   /** The fingerprint in a meta key built by `meta()`. */
@@ -24,6 +31,8 @@ export function stapleKeys(prefix: string = DEFAULT_PREFIX): StapleKeys {
     staple: (fp) => `${prefix}staple:${normalizeFingerprint(fp)}`,
     meta: (fp) => `${metaPrefix}${normalizeFingerprint(fp)}`,
     host: (name) => `${prefix}host:${normalizeHostName(name)}`,
+    issuer: (hash, nameHash, keyHash) => `${prefix}issuer:${hash}:${nameHash.toLowerCase()}:${keyHash.toLowerCase()}`,
+    certId: (issuerId, serial) => `${prefix}certid:${issuerId.toLowerCase()}:${serial.toLowerCase()}`,
     metaPattern: () => `${escapeGlob(metaPrefix)}*`,
     fingerprintOfMeta: (key) => key.slice(metaPrefix.length),
   };
