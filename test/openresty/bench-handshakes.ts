@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { deleteKeys, fillRedis } from './fixtures.js';
+import { deleteKeys, fillRedis, LOCAL_RESPONDER_ENV } from './fixtures.js';
 import { startNginx, type NginxOptions, type RunningNginx } from './nginx.js';
 import { createTestPki, type KeyType } from './pki.js';
 import { freePort, run, runOk, startOcspResponder } from './processes.js';
@@ -48,7 +48,7 @@ const SAMPLES = Number(values.samples);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The built CLI, from test/openresty/dist/ where this runs; `warm` fills Redis. */
 const STAPLEWARM_BIN = fileURLToPath(new URL('../../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
-const cli = (args: string[]) => run(process.execPath, [STAPLEWARM_BIN, ...args], 120_000);
+const cli = (args: string[]) => run(process.execPath, [STAPLEWARM_BIN, ...args], 120_000, LOCAL_RESPONDER_ENV);
 
 interface Round {
   handshakes: number;

@@ -11,6 +11,12 @@ import { Redis } from 'ioredis';
  * Runs the built staplewarm CLI with `args` to completion: runCli from test/helpers/services.ts in
  * the tests. Passed in, so the benchmark (compiled to dist/, outside test/helpers/) brings its own.
  */
+/**
+ * The environment `staplewarm warm` needs here: the tests' responders listen on loopback, which the
+ * worker's responder address policy refuses unless allowed (as resty.staple's responder_allow does).
+ */
+export const LOCAL_RESPONDER_ENV: Record<string, string> = { STAPLEWARM_RESPONDER_ALLOW: '127.0.0.0/8' };
+
 export type CliRunner = (args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
 export interface FilledStaple {

@@ -56,6 +56,8 @@ export interface NginxOptions {
   stapleCalls?: number;
   /** error_log level (default info: the tests read the [staple] and [test] lines). */
   logLevel?: 'debug' | 'info' | 'notice' | 'warn';
+  /** Plain-HTTP Lua probes: path -> the body of a content_by_lua_block, served on `ports.probe`. */
+  probes?: Record<string, string>;
 }
 
 export interface RunningNginx {
@@ -65,7 +67,7 @@ export interface RunningNginx {
    * auto: staple(); byName: staple{ server_name = SNI }; byChain: staple{ der_chain = ... };
    * byFingerprint: staple{ fingerprint = ... } (as openssl prints it: upper case with colons).
    */
-  ports: { auto: number; byName: number; byChain: number; byFingerprint: number };
+  ports: { auto: number; byName: number; byChain: number; byFingerprint: number; probe: number };
   errorLog(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -169,6 +171,17 @@ ${server(ports.auto, opts.defaultSite, 'auto', call(''), calls)}
 ${server(ports.byName, opts.defaultSite, 'byName', call('{ server_name = ssl.server_name() }'), calls)}
 ${server(ports.byChain, opts.defaultSite, 'byChain', call('{ der_chain = site and site.chain }'), calls)}
 ${server(ports.byFingerprint, opts.defaultSite, 'byFingerprint', call('{ fingerprint = site and site.fingerprint }'), calls)}
+    server {
+        listen 127.0.0.1:${ports.probe};
+${Object.entries(opts.probes ?? {})
+  .map(
+    ([where, code]) => `        location = ${where} { content_by_lua_block {
+${code}
+        } }`,
+  )
+  .join('\n')}
+        location / { return 404; }
+    }
 }
 `;
 }
@@ -177,7 +190,13 @@ export async function startNginx(opts: NginxOptions): Promise<RunningNginx> {
   const binary = findNginx();
   if (binary === null) throw new Error(`nginx with ${MODULES.join(' and ')} is not installed`);
   await mkdir(path.join(opts.dir, 'tmp'), { recursive: true });
-  const ports = { auto: await freePort(), byName: await freePort(), byChain: await freePort(), byFingerprint: await freePort() };
+  const ports = {
+    auto: await freePort(),
+    byName: await freePort(),
+    byChain: await freePort(),
+    byFingerprint: await freePort(),
+    probe: await freePort(),
+  };
   await writeFile(path.join(opts.dir, 'sites.lua'), sitesModule([opts.defaultSite, ...opts.sites]));
   await writeFile(path.join(opts.dir, 'nginx.conf'), nginxConfig(opts, ports));
   const errorLogPath = path.join(opts.dir, 'error.log');

@@ -10,6 +10,11 @@ export interface SiteSpec {
   /** DNS names (subjectAltName); the first names the folder under live/ (without "*."). */
   names: string[];
   revoked?: boolean;
+  /**
+   * This leaf's OCSP URL (AIA) instead of the PKI's; written as is, so a test can make the hostile
+   * ones a customer could (CR/LF are escaped for openssl's config syntax, which turns them back).
+   */
+  responderUrl?: string;
 }
 
 export interface TestSite {
@@ -19,6 +24,8 @@ export interface TestSite {
   dir: string;
   /** Lowercase hex SHA-256 of the leaf's DER: the contract's <fp>. */
   fingerprint: string;
+  /** The leaf's serial number, upper-case hex (as index.txt has it). */
+  serial: string;
 }
 
 export interface TestPki {
@@ -130,7 +137,7 @@ async function makeLeaf(
       'keyUsage=critical,digitalSignature',
       'extendedKeyUsage=serverAuth',
       `subjectAltName=${spec.names.map((n) => `DNS:${n}`).join(',')}`,
-      `authorityInfoAccess=OCSP;URI:${responderUrl}`,
+      `authorityInfoAccess=OCSP;URI:${(spec.responderUrl ?? responderUrl).replaceAll('\\', '\\\\').replaceAll('\r', '\\r').replaceAll('\n', '\\n')}`,
       'subjectKeyIdentifier=hash',
       'authorityKeyIdentifier=keyid',
     ].join('\n'),
@@ -174,7 +181,7 @@ async function makeLeaf(
   const indexLine = spec.revoked
     ? ['R', indexTime(notAfter), indexTime(now), serial, 'unknown', `/CN=${first}`]
     : ['V', indexTime(notAfter), '', serial, 'unknown', `/CN=${first}`];
-  const site: TestSite = { names: spec.names, revoked: spec.revoked ?? false, dir, fingerprint: fingerprintOf(certPem) };
+  const site: TestSite = { names: spec.names, revoked: spec.revoked ?? false, dir, fingerprint: fingerprintOf(certPem), serial };
   return { site, indexLine: indexLine.join('\t') };
 }
 
@@ -200,4 +207,108 @@ export async function createTestPki(
   await writeFile(index, leaves.map((l) => l.indexLine).join('\n') + '\n');
   await writeFile(`${index}.attr`, 'unique_subject = no\n');
   return { certsDir, rootCert, ca: { index, issuerCert, issuerKey }, sites: leaves.map((l) => l.site) };
+}
+
+export interface SignerCert {
+  cert: string;
+  key: string;
+}
+
+/**
+ * An OCSP response signer other than the issuer: `delegated` is issued by the issuer with EKU
+ * OCSPSigning (RFC 6960 4.2.2.2, a responder the CA authorized); `rogue` is self-signed with the same
+ * EKU: a response signed by it carries it in `certs`, and no verifier may accept it for this CA.
+ */
+export async function makeSigner(pki: TestPki, kind: 'delegated' | 'rogue'): Promise<SignerCert> {
+  const caDir = path.dirname(pki.ca.index);
+  const key = path.join(caDir, `${kind}-signer.key`);
+  const cert = path.join(caDir, `${kind}-signer.pem`);
+  const ext = path.join(caDir, `${kind}-signer.ext`);
+  await writeFile(ext, ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=OCSPSigning'].join('\n'));
+  if (kind === 'rogue') {
+    await runOk('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      ...NEW_KEY.ec,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '20',
+      '-subj',
+      '/CN=staplewarm rogue responder',
+      '-extensions',
+      'v3_rogue',
+      '-config',
+      await rogueConfig(caDir, ext),
+    ]);
+    return { cert, key };
+  }
+  const csr = path.join(caDir, `${kind}-signer.csr`);
+  await runOk('openssl', ['req', '-new', ...NEW_KEY.ec, '-keyout', key, '-out', csr, '-subj', '/CN=staplewarm test OCSP signer']);
+  await runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.ca.issuerCert,
+    '-CAkey',
+    pki.ca.issuerKey,
+    '-set_serial',
+    `0x${newSerial()}`,
+    '-days',
+    '20',
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
+  return { cert, key };
+}
+
+/** An openssl req config whose v3_rogue section holds `ext`'s lines (req -x509 takes extensions from a section). */
+async function rogueConfig(caDir: string, ext: string): Promise<string> {
+  const config = path.join(caDir, 'rogue.cnf');
+  const lines = (await readFile(ext, 'utf8')).split('\n');
+  await writeFile(config, ['[req]', 'distinguished_name = dn', '[dn]', '[v3_rogue]', ...lines].join('\n') + '\n');
+  return config;
+}
+
+/**
+ * A DER OCSPResponse made offline by `openssl ocsp -index` (no server): one SingleResponse per serial,
+ * in the order given, each answered from the PKI's index.txt (a serial not in it is "unknown"),
+ * signed by `signer` (default: the issuer), nextUpdate `minutes` from now.
+ */
+export async function opensslResponse(
+  pki: TestPki,
+  serials: readonly string[],
+  out: string,
+  options: { signer?: SignerCert; minutes?: number } = {},
+): Promise<Buffer> {
+  const signer = options.signer ?? { cert: pki.ca.issuerCert, key: pki.ca.issuerKey };
+  await runOk('openssl', [
+    'ocsp',
+    '-index',
+    pki.ca.index,
+    '-CA',
+    pki.ca.issuerCert,
+    '-rsigner',
+    signer.cert,
+    '-rkey',
+    signer.key,
+    '-rmd',
+    'sha256',
+    '-issuer',
+    pki.ca.issuerCert,
+    ...serials.flatMap((serial) => ['-serial', `0x${serial}`]),
+    '-no_nonce',
+    '-nmin',
+    String(options.minutes ?? 7 * 24 * 60),
+    '-respout',
+    out,
+  ]);
+  return readFile(out);
 }

@@ -10,9 +10,14 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion with stdin closed (openssl s_client then exits after the handshake). */
-export async function run(command: string, args: readonly string[], timeoutMs = 10_000): Promise<RunResult> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+/** Runs a command to completion with stdin closed (openssl s_client then exits after the handshake); `env` adds variables. */
+export async function run(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 10_000,
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ...env } });
   child.stdin.end();
   let stdout = '';
   let stderr = '';

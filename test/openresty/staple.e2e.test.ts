@@ -7,33 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, fillRedis, type FilledStaple } from './fixtures.js';
-import { findNginx, startNginx, type NginxOptions, type RunningNginx } from './nginx.js';
+import { deleteKeys, fillRedis, LOCAL_RESPONDER_ENV, type FilledStaple } from './fixtures.js';
+import { REDIS_PORT, REDIS_URL, redisUp, requireAll, skipSuite } from './environment.js';
+import { startNginx, type NginxOptions, type RunningNginx } from './nginx.js';
 import { createTestPki, type TestPki, type TestSite } from './pki.js';
-import {
-  canConnect,
-  freePort,
-  run,
-  sleep,
-  startOcspResponder,
-  startPrivateRedis,
-  type OcspResponder,
-  type PrivateRedis,
-} from './processes.js';
+import { freePort, run, sleep, startOcspResponder, startPrivateRedis, type OcspResponder, type PrivateRedis } from './processes.js';
 import { handshake, sClient } from './tls-client.js';
-import { runCli } from '../helpers/services.js';
+import { REPO_ROOT, runCli } from '../helpers/services.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
-const CI = process.env.CI === 'true';
-const nginxBinary = findNginx();
-const redisUp = await canConnect(REDIS_PORT);
-const missing = [nginxBinary === null && 'nginx + libnginx-mod-http-lua', !redisUp && `Redis at ${REDIS_URL}`].filter(Boolean);
-if (missing.length > 0 && !CI) {
-  console.warn(
-    `skipping resty.staple e2e tests: ${missing.join(', ')} not available (apt-get install nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-nginx-redis)`,
-  );
-}
+const cli = (args: string[]) => runCli(args, LOCAL_RESPONDER_ENV);
 
 const SPECS = [
   { names: ['alpha.staple.test'] },
@@ -56,7 +38,7 @@ function withPastNextUpdate(der: Buffer): Buffer {
   return out;
 }
 
-describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
+describe.skipIf(skipSuite('resty.staple e2e tests'))('resty.staple in nginx', () => {
   let dir: string;
   let pki: TestPki;
   let responder: OcspResponder;
@@ -87,13 +69,13 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
   });
 
   beforeAll(async () => {
-    if (missing.length > 0) throw new Error(`CI=true and ${missing.join(', ')} missing: install them (see .ci/run)`);
+    requireAll();
     dir = await mkdtemp(path.join(os.tmpdir(), 'staple-e2e-'));
     const responderPort = await freePort();
     pki = await createTestPki(path.join(dir, 'pki'), SPECS, `http://127.0.0.1:${responderPort}`);
     responder = await startOcspResponder(pki.ca, responderPort);
     started.push(responder);
-    filled = await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix, cli: runCli });
+    filled = await fillRedis({ certsDir: pki.certsDir, redisUrl: REDIS_URL, prefix, cli });
     redis = new Redis(REDIS_URL);
     // A certificate staplewarm knows (host keys) but holds no staple for.
     await redis.del(`${prefix}staple:${site('unstapled.staple.test').fingerprint}`);
@@ -210,6 +192,13 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     expect(await nginx.errorLog()).toContain(`not stapling ${prefix}staple:${stale.fingerprint}: past its nextUpdate`);
   });
 
+  it("says its version at start, and it is the release's (apps/staplewarm/package.json)", async () => {
+    // The module ships in the staplewarm release; _VERSION in staple.lua must follow that version.
+    const release = JSON.parse(await readFile(path.join(REPO_ROOT, 'apps/staplewarm/package.json'), 'utf8')) as { version: string };
+    const logged = /\[staple\] configured resty\.staple (\S+):/.exec(await nginx.errorLog());
+    expect(logged?.[1]).toBe(release.version);
+  });
+
   it('refuses to start on a misspelt option (nginx fails at init, not during handshakes)', async () => {
     await expect(startNginx(nginxOptions('bad-config', { redis: { host: '127.0.0.1' }, lru_sise: 10 }, 1))).rejects.toThrow(
       /unknown option config\.lru_sise/,
@@ -244,7 +233,7 @@ describe.skipIf(missing.length > 0 && !CI)('resty.staple in nginx', () => {
     beforeAll(async () => {
       privateRedis = await startPrivateRedis();
       started.push(privateRedis);
-      privateFilled = await fillRedis({ certsDir: pki.certsDir, redisUrl: privateRedis.url, prefix: privatePrefix, cli: runCli });
+      privateFilled = await fillRedis({ certsDir: pki.certsDir, redisUrl: privateRedis.url, prefix: privatePrefix, cli });
       // One worker, so "cached" is certain; max_ttl 1 s, so staleness comes quickly.
       resilient = await startNginx(
         nginxOptions(

@@ -4,8 +4,9 @@
 -- network. The check runs on the address that is then connected to (resolve.lua resolves host
 -- names here, so nothing else resolves them again), the same default as staplewarm's worker:
 -- refuse loopback, link-local (cloud metadata included), private, unspecified, multicast,
--- broadcast and reserved addresses, and IPv6 forms that embed such an IPv4 address, unless the
--- operator's allow-list (CIDR ranges and host names) opens them, as a private PKI needs.
+-- broadcast and reserved addresses, and IPv6 forms that embed such an IPv4 address (mapped,
+-- NAT64, 6to4), unless the operator's allow-list (CIDR ranges, host names, *.domain) opens them,
+-- as a private PKI needs.
 
 local ip = require "resty.staple.ip"
 
@@ -37,6 +38,7 @@ for _, entry in ipairs({
     { "240.0.0.0/4", "reserved" },
     { "::", "unspecified" },
     { "::1", "loopback" },
+    { "::/96", "reserved (IPv4-compatible)" },
     { "fd00:ec2::254", "cloud metadata" },
     { "fe80::/10", "link-local" },
     { "fec0::/10", "private (site-local)" },
@@ -69,29 +71,42 @@ function _M.is_host_name(name)
 end
 
 
--- `allow`: a list of CIDR ranges or bare addresses ("10.1.0.0/16", "fd12::1") and host names
--- ("ocsp.pki.internal": any address that name resolves to). Returns the policy, or nil, err
--- naming the first invalid entry.
+-- `allow`: a list of CIDR ranges or bare addresses ("10.1.0.0/16", "fd12::1"), host names
+-- ("ocsp.pki.internal") and domains ("*.pki.internal": every name under it). An allowed name is
+-- connected to whatever it resolves to: the operator trusts that name. Returns the policy, or
+-- nil, err naming the first invalid entry.
 function _M.new(allow)
-    local ranges, names = {}, {}
+    local ranges, names, suffixes = {}, {}, {}
     for i, entry in ipairs(allow or {}) do
-        local range = type(entry) == "string" and ip.cidr(entry)
+        local text = type(entry) == "string" and lower(entry) or ""
+        local range = ip.cidr(text)
+        local domain = match(text, "^%*%.(.+)$")
         if range then
             ranges[#ranges + 1] = range
-        elseif type(entry) == "string" and _M.is_host_name(lower(entry)) then
-            names[lower(entry)] = true
+        elseif domain and _M.is_host_name(domain) then
+            suffixes[#suffixes + 1] = "." .. domain
+        elseif _M.is_host_name(text) then
+            names[text] = true
         else
             return nil, "responder_allow[" .. i .. "] is neither a CIDR range nor a host name: "
                 .. tostring(entry)
         end
     end
-    return setmetatable({ ranges = ranges, names = names }, mt)
+    return setmetatable({ ranges = ranges, names = names, suffixes = suffixes }, mt)
 end
 
 
--- True when the operator allowed the host name itself.
+-- True when the operator allowed the host name itself, or a domain it is under.
 function _M.allows_name(self, host)
-    return self.names[host] == true
+    if self.names[host] then
+        return true
+    end
+    for _, suffix in ipairs(self.suffixes) do
+        if #host > #suffix and sub(host, -#suffix) == suffix then
+            return true
+        end
+    end
+    return false
 end
 
 

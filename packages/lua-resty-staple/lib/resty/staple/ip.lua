@@ -165,17 +165,17 @@ function _M.in_cidr(bin, range)
 end
 
 
--- IPv6 forms that carry an IPv4 address a connection would in effect reach. Returns the
--- embedded IPv4 (binary) and the form's name, or nil.
-local ZERO10 = ("\0"):rep(10)
-local ZERO12 = ("\0"):rep(12)
+-- IPv6 forms that carry an IPv4 address a gateway forwards to (the IPv4 address is what the
+-- connection in effect reaches). Returns the embedded IPv4 (binary) and the form's name, or nil.
+-- IPv4-compatible addresses (::a.b.c.d, deprecated) are not unwrapped: the policy refuses ::/96.
+local MAPPED = ("\0"):rep(10) .. "\255\255"       -- ::ffff:0:0/96 (RFC 4291)
 local NAT64 = "\0\100\255\155" .. ("\0"):rep(8)   -- 64:ff9b::/96 (RFC 6052)
 function _M.embedded_ipv4(bin)
     if #bin ~= 16 then
         return nil
     end
     local prefix12 = sub(bin, 1, 12)
-    if prefix12 == ZERO10 .. "\255\255" then
+    if prefix12 == MAPPED then
         return sub(bin, 13, 16), "IPv4-mapped"
     end
     if prefix12 == NAT64 then
@@ -183,10 +183,6 @@ function _M.embedded_ipv4(bin)
     end
     if sub(bin, 1, 2) == "\32\2" then   -- 2002::/16 (6to4, RFC 3056)
         return sub(bin, 3, 6), "6to4"
-    end
-    -- ::a.b.c.d (IPv4-compatible, deprecated); :: and ::1 are themselves, not 0.0.0.x.
-    if prefix12 == ZERO12 and sub(bin, 13, 15) ~= "\0\0\0" then
-        return sub(bin, 13, 16), "IPv4-compatible"
     end
     return nil
 end
