@@ -17,6 +17,14 @@ export {
   type QueueJobState,
 } from './names.js';
 export { responderHost } from './responder.js';
-export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server.js';
+export { startMetricsServer, type MetricsServer, type MetricsServerOptions, type MetricsSource } from './server.js';
+export {
+  RELAY_DURATION_BUCKETS,
+  RELAY_METRIC_NAMES,
+  RELAY_REQUEST_RESULTS,
+  RelayMetrics,
+  type RelayMetricsOptions,
+  type RelayRequestResult,
+} from './relay-metrics.js';
 export { StaplewarmMetrics, type StaplewarmMetricsOptions } from './staplewarm-metrics.js';
 export { writeTextfile } from './textfile.js';

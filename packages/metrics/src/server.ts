@@ -2,7 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { type AddressInfo } from 'node:net';
 import { MetricsError } from './errors.js';
 import { DEFAULT_METRICS_HOST } from './names.js';
-import { type StaplewarmMetrics } from './staplewarm-metrics.js';
+
+/** What the server exposes: StaplewarmMetrics, RelayMetrics, or anything with an exposition. */
+export interface MetricsSource {
+  /** Content-Type of `text()`. */
+  readonly contentType: string;
+  text(): Promise<string>;
+}
 
 export interface MetricsServerOptions {
   /** TCP port; 0 picks a free one (tests). The CLI default is DEFAULT_METRICS_PORT (9464). */
@@ -29,7 +35,7 @@ export interface MetricsServer {
  * Serves `GET /metrics` (the exposition) and `GET /healthz` (`ok`); anything else is 404
  * (405 for other methods on those paths). Rejects with `listen-failed` when the port is taken.
  */
-export async function startMetricsServer(metrics: StaplewarmMetrics, options: MetricsServerOptions): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: MetricsSource, options: MetricsServerOptions): Promise<MetricsServer> {
   const { port, host = DEFAULT_METRICS_HOST } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new MetricsError('invalid-port', `metrics port must be an integer 0..65535, got ${port}`);
@@ -58,7 +64,7 @@ export async function startMetricsServer(metrics: StaplewarmMetrics, options: Me
   };
 }
 
-async function handle(metrics: StaplewarmMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(metrics: MetricsSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path !== '/metrics' && path !== '/healthz') {
     reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics\n');
