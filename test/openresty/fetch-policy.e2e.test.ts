@@ -45,7 +45,7 @@ const PROBES = {
 
 async function probe(nginx: RunningNginx, where: keyof typeof PROBES, inputs: readonly string[]): Promise<string[]> {
   const body = where === '/url' ? inputs.map((i) => Buffer.from(i, 'latin1').toString('hex')).join('\n') : inputs.join('\n');
-  const response = await fetch(`http://127.0.0.1:${nginx.ports.probe}${where}`, { method: 'POST', body });
+  const response = await fetch(`http://127.0.0.1:${nginx.probePort}${where}`, { method: 'POST', body });
   expect(response.status).toBe(200);
   return (await response.text()).trimEnd().split('\n');
 }

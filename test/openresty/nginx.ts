@@ -56,7 +56,7 @@ export interface NginxOptions {
   stapleCalls?: number;
   /** error_log level (default info: the tests read the [staple] and [test] lines). */
   logLevel?: 'debug' | 'info' | 'notice' | 'warn';
-  /** Plain-HTTP Lua probes: path -> the body of a content_by_lua_block, served on `ports.probe`. */
+  /** Plain-HTTP Lua probes: path -> the body of a content_by_lua_block, served on `probePort`. */
   probes?: Record<string, string>;
 }
 
@@ -67,7 +67,9 @@ export interface RunningNginx {
    * auto: staple(); byName: staple{ server_name = SNI }; byChain: staple{ der_chain = ... };
    * byFingerprint: staple{ fingerprint = ... } (as openssl prints it: upper case with colons).
    */
-  ports: { auto: number; byName: number; byChain: number; byFingerprint: number; probe: number };
+  ports: { auto: number; byName: number; byChain: number; byFingerprint: number };
+  /** Plain HTTP: the `probes` locations. */
+  probePort: number;
   errorLog(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -143,7 +145,7 @@ function server(port: number, site: NginxSite, label: string, stapleCall: string
     }`;
 }
 
-export function nginxConfig(opts: NginxOptions, ports: RunningNginx['ports']): string {
+export function nginxConfig(opts: NginxOptions, ports: RunningNginx['ports'], probePort: number): string {
   const d = opts.dir;
   const init = opts.staple === false ? '' : `require("resty.staple").configure(${lua(opts.staple)})`;
   const call = (arg: string): string | null => (opts.staple === false ? null : arg);
@@ -172,7 +174,7 @@ ${server(ports.byName, opts.defaultSite, 'byName', call('{ server_name = ssl.ser
 ${server(ports.byChain, opts.defaultSite, 'byChain', call('{ der_chain = site and site.chain }'), calls)}
 ${server(ports.byFingerprint, opts.defaultSite, 'byFingerprint', call('{ fingerprint = site and site.fingerprint }'), calls)}
     server {
-        listen 127.0.0.1:${ports.probe};
+        listen 127.0.0.1:${probePort};
 ${Object.entries(opts.probes ?? {})
   .map(
     ([where, code]) => `        location = ${where} { content_by_lua_block {
@@ -195,10 +197,10 @@ export async function startNginx(opts: NginxOptions): Promise<RunningNginx> {
     byName: await freePort(),
     byChain: await freePort(),
     byFingerprint: await freePort(),
-    probe: await freePort(),
   };
+  const probePort = await freePort();
   await writeFile(path.join(opts.dir, 'sites.lua'), sitesModule([opts.defaultSite, ...opts.sites]));
-  await writeFile(path.join(opts.dir, 'nginx.conf'), nginxConfig(opts, ports));
+  await writeFile(path.join(opts.dir, 'nginx.conf'), nginxConfig(opts, ports, probePort));
   const errorLogPath = path.join(opts.dir, 'error.log');
   let output = '';
   const child = spawn(binary, ['-p', opts.dir, '-c', 'nginx.conf', '-e', errorLogPath, '-g', 'daemon off;'], {
@@ -209,11 +211,11 @@ export async function startNginx(opts: NginxOptions): Promise<RunningNginx> {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const errorLog = async (): Promise<string> => (existsSync(errorLogPath) ? readFile(errorLogPath, 'utf8') : '');
   try {
-    await waitForPorts(child, Object.values(ports), () => output);
+    await waitForPorts(child, [...Object.values(ports), probePort], () => output);
   } catch (error) {
     await stopProcess(child);
     throw new Error(`${(error as Error).message}\n${await errorLog()}`);
   }
   // SIGQUIT: graceful stop, so workers finish the handshakes in flight.
-  return { pid: child.pid as number, ports, errorLog, stop: () => stopProcess(child, 'SIGQUIT') };
+  return { pid: child.pid as number, ports, probePort, errorLog, stop: () => stopProcess(child, 'SIGQUIT') };
 }

@@ -2,11 +2,9 @@
 // Redis. redis.pool_size caps the connections a worker opens (busy and idle together) and
 // redis.backlog queues the lookups beyond them; past the backlog a lookup fails at once, without
 // the outage backoff. Redis is reached through a counting proxy that also slows every reply, so
-// lookups overlap as they do when Redis is busy or far away.
+// lookups overlap as they do when Redis is busy or far away (redis-proxy.ts).
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net, { type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,60 +13,11 @@ import { deleteKeys, fillRedis, LOCAL_RESPONDER_ENV, type FilledStaple } from '.
 import { startNginx, type RunningNginx } from './nginx.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { freePort, startOcspResponder } from './processes.js';
+import { startRedisProxy } from './redis-proxy.js';
 import { handshake } from './tls-client.js';
 import { runCli } from '../helpers/services.js';
 
 const LATENCY_MS = 100;
-
-interface CountingProxy {
-  port: number;
-  /** Connections opened to Redis through the proxy, ever. */
-  readonly opened: number;
-  /** The most connections open at one time. */
-  readonly peak: number;
-  stop(): Promise<void>;
-}
-
-/** A TCP proxy to Redis that counts connections and delays every reply by `latencyMs`. */
-async function startCountingProxy(latencyMs: number): Promise<CountingProxy> {
-  const sockets = new Set<Socket>();
-  let opened = 0;
-  let open = 0;
-  let peak = 0;
-  const server = net.createServer((client) => {
-    opened++;
-    peak = Math.max(peak, ++open);
-    const upstream = net.connect(REDIS_PORT, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.once('close', () => open--);
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => setTimeout(() => client.write(chunk), latencyMs));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get opened() {
-      return opened;
-    },
-    get peak() {
-      return peak;
-    },
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
 
 describe.skipIf(skipSuite('resty.staple Redis pool tests'))('redis.pool_size and redis.backlog', () => {
   let dir: string;
@@ -80,7 +29,7 @@ describe.skipIf(skipSuite('resty.staple Redis pool tests'))('redis.pool_size and
 
   /** nginx (one worker, so the bound is exact) reading Redis through a fresh counting proxy. */
   const nginxBehindProxy = async (subdir: string, redis: { pool_size: number; backlog: number }) => {
-    const proxy = await startCountingProxy(LATENCY_MS);
+    const proxy = await startRedisProxy(REDIS_PORT, LATENCY_MS);
     started.push(proxy);
     const nginx: RunningNginx = await startNginx({
       dir: path.join(dir, subdir),
