@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { FAKE_RESPONSE, requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { FAKE_RESPONSE, type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('caller abort', () => {
   let server: LocalServer;
@@ -19,7 +19,7 @@ describe('caller abort', () => {
       }
       // '/first' never answers.
     });
-    client = new OcspClient({ responseTimeoutMs: 5000 });
+    client = new OcspClient({ responderAllow: LOOPBACK, responseTimeoutMs: 5000 });
     const controller = new AbortController();
     const reason = new Error('shutting down');
     setTimeout(() => controller.abort(reason), 50);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { closedPort, requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { closedPort, type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('connection failures', () => {
   let server: LocalServer | undefined;
@@ -13,7 +13,7 @@ describe('connection failures', () => {
 
   it('is connect when nothing listens', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/ocsp`;
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [url], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);
@@ -23,7 +23,7 @@ describe('connection failures', () => {
 
   it('is network when the responder drops the connection mid-request', async () => {
     server = await startServer((req, res) => res.socket?.destroy());
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);

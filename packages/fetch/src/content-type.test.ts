@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { FAKE_RESPONSE, requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { FAKE_RESPONSE, type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('content-type of a 2xx', () => {
   let server: LocalServer;
@@ -12,7 +12,7 @@ describe('content-type of a 2xx', () => {
 
   async function fetchWith(headers: Record<string, string>) {
     server = await startServer((_req, res) => res.writeHead(200, headers).end(FAKE_RESPONSE));
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     return client.fetch({ urls: [server.origin], der: requestBytes(83) });
   }
 

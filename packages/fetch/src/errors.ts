@@ -1,3 +1,5 @@
+import { RESPONDER_ALLOW_SETTING, describeRefusal, type AddressVerdict } from './address-policy.js';
+
 /**
  * Stable error codes of packages/fetch. The queue decides retries from `retryable`.
  * - `http-status`: a non-2xx answer other than 429 (retryable for 5xx and 408, not for other 4xx).
@@ -8,8 +10,11 @@
  * - `oversize`: the body went over `maxBodyBytes`; reading stopped there.
  * - `content-type`: a 2xx whose content-type is not `application/ocsp-response` (an HTML error page).
  * - `bad-url`: the URL does not parse or is not http(s); nothing was sent.
+ * - `address-refused`: the responder's address (an IP literal, or every address its name resolves
+ *   to) is refused by the address policy (address-policy.ts); no connection was attempted.
  */
-export type FetchErrorCode = 'http-status' | 'rate-limited' | 'timeout' | 'connect' | 'network' | 'oversize' | 'content-type' | 'bad-url';
+export type FetchErrorCode =
+  'http-status' | 'rate-limited' | 'timeout' | 'connect' | 'network' | 'oversize' | 'content-type' | 'bad-url' | 'address-refused';
 
 export interface FetchErrorDetails {
   /** HTTP status, when the responder answered. */
@@ -57,8 +62,10 @@ function isRetryable(code: FetchErrorCode, status: number | undefined): boolean 
     case 'content-type':
       return true;
     // A responder sending 64 KB for one certificate is misconfigured; retrying will not shrink it.
+    // A refused address stays refused until the operator changes the allow-list (and restarts).
     case 'oversize':
     case 'bad-url':
+    case 'address-refused':
       return false;
   }
 }
@@ -88,8 +95,33 @@ const CONNECT_CODES = new Set([
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+/**
+ * Raised by the policy connector (connector.ts) instead of connecting: the address is refused.
+ * `fromTransportError` turns it into an `address-refused` FetchError. The message names the address
+ * and the setting that would allow it, once.
+ */
+export class AddressRefusedError extends Error {
+  override readonly name = 'AddressRefusedError';
+  readonly code = 'ERR_STAPLEWARM_ADDRESS_REFUSED';
+  /** The refused address. */
+  readonly address: string;
+  readonly category: Extract<AddressVerdict, { allowed: false }>['category'];
+
+  /** `hostname` is the URL's host name; it differs from the address when the name was resolved. */
+  constructor(hostname: string, verdict: Extract<AddressVerdict, { allowed: false }>) {
+    const refused = describeRefusal(verdict);
+    const what = hostname === verdict.address ? `${refused} is refused` : `${hostname} resolves to ${refused}, refused`;
+    super(`${what} by the responder address policy; to allow it: ${RESPONDER_ALLOW_SETTING}`);
+    this.address = verdict.address;
+    this.category = verdict.category;
+  }
+}
+
 /** Maps an error thrown by undici or the socket to a FetchError (the one place that does so). */
 export function fromTransportError(err: unknown, url: string): FetchError {
+  if (err instanceof AddressRefusedError) {
+    return new FetchError('address-refused', url, `${url}: ${err.message}`, { cause: err });
+  }
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   if (code !== undefined && TIMEOUT_CODES.has(code)) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { FAKE_RESPONSE, requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { FAKE_RESPONSE, type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('GET or POST by URL length (RFC 5019 section 5)', () => {
   let server: LocalServer;
@@ -12,7 +12,7 @@ describe('GET or POST by URL length (RFC 5019 section 5)', () => {
 
   it('sends a short request as GET <url>/<escaped base64>', async () => {
     server = await startServer();
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const der = requestBytes(83);
     const result = await client.fetch({ urls: [`${server.origin}/ocsp`], der });
 
@@ -29,7 +29,7 @@ describe('GET or POST by URL length (RFC 5019 section 5)', () => {
 
   it('sends a request whose GET URL would reach 255 bytes as POST application/ocsp-request', async () => {
     server = await startServer();
-    client = new OcspClient({ userAgent: 'test-agent' });
+    client = new OcspClient({ responderAllow: LOOPBACK, userAgent: 'test-agent' });
     const der = requestBytes(300);
     const result = await client.fetch({ urls: [`${server.origin}/ocsp`], der });
 
@@ -46,10 +46,10 @@ describe('GET or POST by URL length (RFC 5019 section 5)', () => {
     server = await startServer();
     const der = requestBytes(83);
     const getUrlBytes = `${server.origin}/`.length + encodeURIComponent(der.toString('base64')).length;
-    client = new OcspClient({ maxGetUrlBytes: getUrlBytes });
+    client = new OcspClient({ responderAllow: LOOPBACK, maxGetUrlBytes: getUrlBytes });
     await client.fetch({ urls: [server.origin], der });
     await client.close();
-    client = new OcspClient({ maxGetUrlBytes: getUrlBytes + 1 });
+    client = new OcspClient({ responderAllow: LOOPBACK, maxGetUrlBytes: getUrlBytes + 1 });
     await client.fetch({ urls: [server.origin], der });
 
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);

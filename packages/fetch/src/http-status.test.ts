@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('non-2xx answers', () => {
   let server: LocalServer;
@@ -19,7 +19,7 @@ describe('non-2xx answers', () => {
     [410, false],
   ])('HTTP %i is http-status, retryable=%s', async (status, retryable) => {
     server = await startServer((_req, res) => res.writeHead(status).end('<html>error</html>'));
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);
@@ -38,7 +38,7 @@ describe('non-2xx answers', () => {
       }
       res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(Buffer.from([0x30]));
     });
-    client = new OcspClient({ connectionsPerOrigin: 1 });
+    client = new OcspClient({ responderAllow: LOOPBACK, connectionsPerOrigin: 1 });
     const first = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
     const second = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 

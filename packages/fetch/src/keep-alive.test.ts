@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
 import { OcspClientClosedError } from './errors.js';
-import { requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('keep-alive pool per origin', () => {
   let server: LocalServer;
@@ -13,7 +13,7 @@ describe('keep-alive pool per origin', () => {
 
   it('keeps one connection open across sequential requests, GET and POST alike', async () => {
     server = await startServer();
-    client = new OcspClient({ connectionsPerOrigin: 1 });
+    client = new OcspClient({ responderAllow: LOOPBACK, connectionsPerOrigin: 1 });
     for (let i = 0; i < 10; i += 1) {
       const der = requestBytes(i % 2 === 0 ? 83 : 300);
       const result = await client.fetch({ urls: [`${server.origin}/ocsp`], der });
@@ -25,7 +25,7 @@ describe('keep-alive pool per origin', () => {
 
   it('reuses connections with the default pool size instead of opening one per request', async () => {
     server = await startServer();
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     for (let i = 0; i < 20; i += 1) await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     // undici may open a second connection for the request that follows the very first one
@@ -38,7 +38,7 @@ describe('keep-alive pool per origin', () => {
     server = await startServer((_req, res) => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(Buffer.from([0x30])), 20);
     });
-    client = new OcspClient({ connectionsPerOrigin: 3 });
+    client = new OcspClient({ responderAllow: LOOPBACK, connectionsPerOrigin: 3 });
     const results = await Promise.all(Array.from({ length: 12 }, () => client.fetch({ urls: [server.origin], der: requestBytes(83) })));
     expect(results.every((r) => r.ok)).toBe(true);
     expect(server.connections()).toBe(3);
@@ -46,7 +46,7 @@ describe('keep-alive pool per origin', () => {
 
   it('closes its pools and refuses to fetch after close()', async () => {
     server = await startServer();
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     await client.fetch({ urls: [server.origin], der: requestBytes(83) });
     await client.close();
     await expect(client.fetch({ urls: [server.origin], der: requestBytes(83) })).rejects.toBeInstanceOf(OcspClientClosedError);

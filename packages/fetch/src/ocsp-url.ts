@@ -5,6 +5,8 @@ export interface ResponderUrl {
   /** The URL as the certificate lists it. */
   url: string;
   origin: string;
+  /** The host name or IP literal (IPv6 in brackets), lowercased: what the address policy judges. */
+  hostname: string;
   /** Path and query for a POST. */
   postPath: string;
   /**
@@ -28,7 +30,7 @@ export function parseResponderUrl(url: string, der: Buffer): ResponderUrl {
     throw new FetchError('bad-url', url, `unsupported scheme ${parsed.protocol} in ${url}`);
   }
   const postPath = `${parsed.pathname}${parsed.search}`;
-  const result: ResponderUrl = { url, origin: parsed.origin, postPath, getUrlBytes: Infinity };
+  const result: ResponderUrl = { url, origin: parsed.origin, hostname: parsed.hostname, postPath, getUrlBytes: Infinity };
   if (parsed.search === '') {
     // encodeURIComponent escapes base64's '+', '/' and '=' (RFC 5019 section 5).
     const encoded = encodeURIComponent(der.toString('base64'));

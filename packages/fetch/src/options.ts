@@ -32,9 +32,41 @@ export interface OcspClientOptions {
    * @defaultValue 255
    */
   maxGetUrlBytes?: number;
+  /**
+   * What the address policy lets through although it is not public (loopback, private, link-local...):
+   * CIDRs, addresses, host names or `*.domain` (see address-policy.ts). Checked on the resolved
+   * address when connecting. An entry that is none of these throws AddressPolicyError.
+   * @defaultValue [] (only public addresses)
+   */
+  responderAllow?: readonly string[];
+  /**
+   * `fetch` tries at most this many of a certificate's URLs; the rest are ignored (a certificate may
+   * list any number, and each one is a connection made on its writer's behalf).
+   * @defaultValue 4
+   */
+  maxUrls?: number;
+  /**
+   * Responder origins with an open pool, at most: past it, the least recently used pool is closed
+   * (gracefully: its requests in flight finish). What an origin taught (POST only) goes with it.
+   * @defaultValue 256
+   */
+  maxPools?: number;
+  /**
+   * A pool unused for this long is closed (checked on every fetch and every minute).
+   * @defaultValue 300000 (5 minutes)
+   */
+  poolIdleMs?: number;
+  /**
+   * The clock for pool idleness, epoch ms.
+   * @defaultValue Date.now
+   */
+  now?: () => number;
 }
 
 export type ResolvedOcspClientOptions = Required<OcspClientOptions>;
+
+/** At most this many OCSP URLs of one certificate are tried (the default of `maxUrls`). */
+export const MAX_OCSP_URLS = 4;
 
 export const DEFAULT_OCSP_CLIENT_OPTIONS: Readonly<ResolvedOcspClientOptions> = Object.freeze({
   connectTimeoutMs: 3000,
@@ -43,6 +75,11 @@ export const DEFAULT_OCSP_CLIENT_OPTIONS: Readonly<ResolvedOcspClientOptions> = 
   connectionsPerOrigin: 32,
   userAgent: 'staplewarm/0.1',
   maxGetUrlBytes: 255,
+  responderAllow: Object.freeze([]) as readonly string[],
+  maxUrls: MAX_OCSP_URLS,
+  maxPools: 256,
+  poolIdleMs: 300_000,
+  now: Date.now,
 });
 
 /** Spreads the defaults under the caller's options; `undefined` fields keep their default. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 const OCSP = { 'content-type': 'application/ocsp-response' };
 
@@ -25,7 +25,7 @@ describe('body size cap', () => {
       }, 1);
       res.on('close', () => clearInterval(timer));
     });
-    client = new OcspClient({ maxBodyBytes: 4096 });
+    client = new OcspClient({ responderAllow: LOOPBACK, maxBodyBytes: 4096 });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);
@@ -40,7 +40,7 @@ describe('body size cap', () => {
       res.writeHead(200, { ...OCSP, 'content-length': String(10_000) });
       res.write(Buffer.alloc(100));
     });
-    client = new OcspClient({ maxBodyBytes: 4096, responseTimeoutMs: 5000 });
+    client = new OcspClient({ responderAllow: LOOPBACK, maxBodyBytes: 4096, responseTimeoutMs: 5000 });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(!result.ok && result.error.code).toBe('oversize');
@@ -48,7 +48,7 @@ describe('body size cap', () => {
 
   it('accepts a body of exactly maxBodyBytes', async () => {
     server = await startServer((_req, res) => res.writeHead(200, OCSP).end(Buffer.alloc(4096, 7)));
-    client = new OcspClient({ maxBodyBytes: 4096 });
+    client = new OcspClient({ responderAllow: LOOPBACK, maxBodyBytes: 4096 });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok && result.response.body.length).toBe(4096);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { okHandler, requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, okHandler, requestBytes, startServer } from './testing/local-server.js';
 
 describe('a responder that rejects GET', () => {
   let server: LocalServer;
@@ -18,7 +18,7 @@ describe('a responder that rejects GET', () => {
       }
       okHandler(req, res);
     });
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const der = requestBytes(83);
 
     const first = await client.fetch({ urls: [`${server.origin}/a`], der });
@@ -34,7 +34,7 @@ describe('a responder that rejects GET', () => {
 
   it('does not fall back on a 403 or 500', async () => {
     server = await startServer((_req, res) => res.writeHead(403).end());
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);
@@ -43,7 +43,7 @@ describe('a responder that rejects GET', () => {
 
   it('reports the POST failure when the fallback POST fails too', async () => {
     server = await startServer((req, res) => res.writeHead(req.method === 'GET' ? 405 : 503).end());
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('429 Too Many Requests', () => {
   let server: LocalServer;
@@ -12,7 +12,7 @@ describe('429 Too Many Requests', () => {
 
   async function fetch429(headers: Record<string, string>) {
     server = await startServer((_req, res) => res.writeHead(429, headers).end('slow down'));
-    client = new OcspClient();
+    client = new OcspClient({ responderAllow: LOOPBACK });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
     expect(result.ok).toBe(false);
     if (result.ok) throw new Error('unreachable');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OcspClient } from './client.js';
-import { requestBytes, startServer, type LocalServer } from './testing/local-server.js';
+import { type LocalServer, LOOPBACK, requestBytes, startServer } from './testing/local-server.js';
 
 describe('timeouts', () => {
   let server: LocalServer;
@@ -14,7 +14,7 @@ describe('timeouts', () => {
     server = await startServer(() => {
       // Read the request, never answer.
     });
-    client = new OcspClient({ responseTimeoutMs: 150 });
+    client = new OcspClient({ responderAllow: LOOPBACK, responseTimeoutMs: 150 });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(result.ok).toBe(false);
@@ -27,7 +27,7 @@ describe('timeouts', () => {
       res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': '100' });
       res.write(Buffer.alloc(10));
     });
-    client = new OcspClient({ responseTimeoutMs: 150 });
+    client = new OcspClient({ responderAllow: LOOPBACK, responseTimeoutMs: 150 });
     const result = await client.fetch({ urls: [server.origin], der: requestBytes(83) });
 
     expect(!result.ok && result.error.code).toBe('timeout');

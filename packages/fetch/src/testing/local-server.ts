@@ -25,6 +25,12 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/**
+ * The allow-list these tests need: their servers listen on 127.0.0.1, which the address policy
+ * refuses by default.
+ */
+export const LOOPBACK: readonly string[] = ['127.0.0.0/8'];
+
 /** A stand-in OCSP response body: the client never parses it, so any bytes do. */
 export const FAKE_RESPONSE = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]);
 
