@@ -40,6 +40,11 @@ export class HostHealth {
     return undefined;
   }
 
+  /** Until when the breaker is open (epoch ms; 0 or past when it is not). */
+  get openedUntil(): number {
+    return this.openUntil;
+  }
+
   /** A request got an answer (any HTTP status): the host is up. */
   succeeded(): void {
     this.failures = 0;

@@ -65,6 +65,14 @@ export class HostLeases {
     }
   }
 
+  /**
+   * Forgets what this process wrote to the host's shared settings (the limiter is not in use any
+   * more). Bottleneck's Group drops its own limiter, and the Redis keys, after 5 minutes unused.
+   */
+  forget(host: string): void {
+    this.spans.delete(host);
+  }
+
   /** Quits Bottleneck's Redis connections. Call when no lease is pending any more. */
   async close(): Promise<void> {
     this.closed = true;

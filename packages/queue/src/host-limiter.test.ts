@@ -110,4 +110,34 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
     expect(await l.acquire(host)).toMatchObject({ granted: false, reason: 'busy' });
     expect(await l.acquire(`other-${host}`)).toEqual({ granted: true });
   });
+
+  it('forgets idle hosts and, past maxHosts, the least recently used, but never one still paused or in flight', async () => {
+    let clock = Date.now();
+    const tag = randomBytes(3).toString('hex');
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((h) => `${h}-${tag}.test`) as [string, string, string, string];
+    const l = limiter({ globalRate: 0, now: () => clock, bounds: { idleMs: 60_000, maxHosts: 3 } });
+    for (const host of [a, b, c]) {
+      expect(await l.acquire(host)).toEqual({ granted: true });
+      l.answered(host);
+      clock += 1;
+    }
+    await l.rateLimited(a, { sentAt: clock, retryAfterMs: 150_000 }); // a is paused for 2.5 minutes
+    expect(await l.acquire(d)).toEqual({ granted: true }); // d stays in flight
+    // Four hosts, three allowed: a is the least recently used but paused, so b goes.
+    expect(l.trackedHosts).toBe(3);
+    clock += 60_000;
+    await l.sync();
+    // A minute later c is idle and goes; d is still in flight, a still paused.
+    expect(l.trackedHosts).toBe(2);
+    l.answered(d);
+    clock += 60_000;
+    await l.sync();
+    expect(l.trackedHosts).toBe(1); // d idle; a still paused
+    clock += 31_000;
+    await l.sync();
+    expect(l.trackedHosts).toBe(0); // a's pause is over, and it has been idle since
+    // A forgotten host comes back with a fresh entry (its 429 history is read from Redis).
+    expect(await l.acquire(b)).toEqual({ granted: true });
+    expect(l.trackedHosts).toBe(1);
+  });
 });

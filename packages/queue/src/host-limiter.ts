@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { DEFAULT_HOST_BOUNDS, hostsToEvict, type HostBounds } from './host-eviction.js';
 import { DEFAULT_HOST_HEALTH_POLICY, HostHealth, type HostHealthPolicy } from './host-health.js';
 import { HostLeases } from './host-lease.js';
 import { HostPacer } from './host-pacer.js';
@@ -36,6 +37,11 @@ export interface HostLimiterOptions {
   busyWaitMs?: number;
   /** @defaultValue 1000 */
   busyRetryMs?: number;
+  /**
+   * Responder hosts this process keeps state for: idle ones are forgotten, and past `maxHosts` the
+   * least recently used (see host-eviction.ts). @defaultValue 10 minutes idle, 1000 hosts
+   */
+  bounds?: Partial<HostBounds>;
   now?: () => number;
   random?: () => number;
   log?: StapleLogger;
@@ -73,6 +79,7 @@ export class HostLimiter {
   private readonly leases: HostLeases;
   private readonly policy: HostRatePolicy;
   private readonly healthPolicy: HostHealthPolicy;
+  private readonly bounds: HostBounds;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: StapleLogger;
@@ -83,6 +90,7 @@ export class HostLimiter {
   constructor(private readonly options: HostLimiterOptions) {
     this.policy = { ...DEFAULT_HOST_RATE_POLICY, ...options.policy };
     this.healthPolicy = { ...DEFAULT_HOST_HEALTH_POLICY, ...options.health };
+    this.bounds = { ...DEFAULT_HOST_BOUNDS, ...options.bounds };
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLogger;
@@ -141,6 +149,19 @@ export class HostLimiter {
     entry.health.succeeded();
   }
 
+  /**
+   * A granted request to `host` was not sent after all (the address policy refused its address):
+   * frees its place among the requests in flight without judging the host's health.
+   */
+  released(host: string): void {
+    this.entry(host).inFlight.leave();
+  }
+
+  /** Responder hosts this process holds state for now (bounded, see `bounds`). */
+  get trackedHosts(): number {
+    return this.hosts.size;
+  }
+
   /** A granted request to `host` got no answer (timeout, refused, reset). */
   unanswered(host: string): void {
     const entry = this.entry(host);
@@ -186,8 +207,9 @@ export class HostLimiter {
     return { until: entry.shared.state?.pausedUntil ?? this.now(), pausedMs: 0 };
   }
 
-  /** Re-reads the shared state of the hosts used in the last minute. */
+  /** Forgets idle hosts (and the least recently used past `maxHosts`), then re-reads the shared state of the hosts used in the last minute. */
   async sync(): Promise<void> {
+    this.prune();
     this.syncing ??= (async () => {
       const cutoff = this.now() - 60_000;
       const active = [...this.hosts.values()].filter((entry) => entry.lastUsed >= cutoff);
@@ -231,11 +253,27 @@ export class HostLimiter {
         lastUsed: this.now(),
       };
       this.hosts.set(host, entry);
+      if (this.hosts.size > this.bounds.maxHosts) this.prune();
       // A host seen for the first time may already be paused by another process.
       void this.sync();
     }
     entry.lastUsed = this.now();
     return entry;
+  }
+
+  /** Drops the state of hosts nobody needs (see host-eviction.ts). */
+  private prune(): void {
+    const now = this.now();
+    const uses = [...this.hosts.values()].map((entry) => ({
+      host: entry.host,
+      lastUsed: entry.lastUsed,
+      busy:
+        entry.inFlight.inFlight > 0 || !entry.pacer.idle || (entry.shared.state?.pausedUntil ?? 0) > now || entry.health.openedUntil > now,
+    }));
+    for (const host of hostsToEvict(uses, now, this.bounds)) {
+      this.hosts.delete(host);
+      this.leases.forget(host);
+    }
   }
 
   private setShared(entry: HostEntry, shared: VersionedHostState): void {

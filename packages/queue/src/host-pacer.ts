@@ -12,6 +12,11 @@ export class HostPacer {
   /** Requests waiting for a slot now. */
   waiting = 0;
 
+  /** Nothing waits and no lease is being reserved: the pacer can be dropped. */
+  get idle(): boolean {
+    return this.waiting === 0 && this.leasing === undefined;
+  }
+
   constructor(
     private readonly host: string,
     private readonly leases: HostLeases,

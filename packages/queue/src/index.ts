@@ -25,6 +25,9 @@ export {
 export { RefreshListener, OLDER_RESPONSE, type RefreshListenerOptions } from './refresh-listener.js';
 export { RefreshRecords, REFRESH_RECORD_TTL_MS } from './refresh-records.js';
 export { hostOf, processStaple, type StapleDeps } from './process.js';
+export { fetchWithFailover, type FailoverDeps, type FailoverOutcome } from './failover.js';
+export { MAX_OCSP_URLS, responderHostOf, responderUrls } from './responder-urls.js';
+export { DEFAULT_HOST_BOUNDS, hostsToEvict, type HostBounds, type HostUse } from './host-eviction.js';
 export { StapleQueue, type StapleQueueOptions } from './queue.js';
 export { StapleWorker, createStapleWorker, limiterFor, type StapleWorkerOptions } from './worker.js';
 export { HostLimiter, type HostLimiterOptions, type HostPermit } from './host-limiter.js';

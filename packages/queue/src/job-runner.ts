@@ -1,8 +1,11 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { StapleJobError } from './errors.js';
+import { fetchWithFailover } from './failover.js';
 import type { HostLimiter } from './host-limiter.js';
 import type { StapleJobData, StapleJobResult } from './job.js';
-import { hostOf, processStaple, type StapleDeps } from './process.js';
+import { silentObserver } from './observer.js';
+import { processStaple, type StapleDeps } from './process.js';
+import { responderUrls } from './responder-urls.js';
 
 export interface StapleJobRunnerOptions {
   deps: StapleDeps;
@@ -10,18 +13,20 @@ export interface StapleJobRunnerOptions {
   random?: () => number;
 }
 
-/** Failures where the responder never answered: they count towards its circuit breaker. */
-const NO_ANSWER: ReadonlySet<string> = new Set(['timeout', 'connect', 'network']);
+/** Certificates whose ignored URLs were logged, at most this many remembered (then it starts over). */
+const WARNED_CAP = 1_000;
 
 /**
- * One job, one certificate: wait for the responder host's budget, then fetch → verify → store
- * (processStaple). A 429 pauses the host for every worker and hands the job back without counting an
- * attempt; so does a host that is paused or whose local queue is full. A host that stopped answering
- * fails the attempt at once (`host-down`, see host-health.ts). Other failures are recorded in the
- * store's meta (`lastError`, never the staple); retryable ones come back with backoff.
+ * One job, one certificate: fetch through each responder host's budget in turn (fetchWithFailover),
+ * then verify → store (processStaple). A 429 pauses its host for every worker; when no URL answered
+ * and a host was paused, backlogged or busy, the job is handed back without counting an attempt. A
+ * host that stopped answering fails its URL at once (`host-down`, see host-health.ts). Other
+ * failures are recorded in the store's meta (`lastError`, never the staple); retryable ones come back
+ * with backoff, the others (`address-refused`, `bad-url`, ...) fail the job at once.
  */
 export class StapleJobRunner {
   private readonly random: () => number;
+  private readonly warned = new Set<string>();
 
   constructor(private readonly options: StapleJobRunnerOptions) {
     this.random = options.random ?? Math.random;
@@ -30,38 +35,36 @@ export class StapleJobRunner {
   async run(job: Job<StapleJobData, StapleJobResult>, token?: string): Promise<StapleJobResult> {
     const { deps, limiter } = this.options;
     const target = job.data;
-    // The primary URL's host is the one whose budget the request spends.
-    const host = hostOf(target.ocspUrls[0] ?? '');
-    if (host !== '') {
-      const permit = await limiter.acquire(host);
-      if (!permit.granted && permit.reason === 'down') {
-        const message = `${host} stopped answering; next try after ${new Date(permit.until).toISOString()}`;
-        return this.fail(target, new StapleJobError('host-down', message, { retryable: true, responder: target.ocspUrls[0] }));
-      }
-      if (!permit.granted) return this.handBack(job, token, permit.until);
-    }
-    const sentAt = deps.now();
+    const { used, ignored } = responderUrls(target.ocspUrls);
+    if (ignored > 0) this.warnIgnored(target, used.length, ignored);
+    const fetched = await fetchWithFailover(used, Buffer.from(target.request, 'base64'), {
+      client: deps.client,
+      limiter,
+      observer: deps.observer ?? silentObserver,
+      now: deps.now,
+    });
+    if (fetched.kind === 'hand-back') return this.handBack(job, token, fetched.until);
+    if (fetched.kind === 'failed') return this.fail(target, fetched.error);
     try {
-      const result = await processStaple(target, deps);
-      if (host !== '') limiter.answered(host);
-      return result;
+      return await processStaple(target, fetched.response, deps);
     } catch (err) {
       const failure =
         err instanceof StapleJobError
           ? err
           : new StapleJobError('internal', err instanceof Error ? err.message : String(err), { retryable: true, cause: err });
-      if (host !== '') {
-        if (NO_ANSWER.has(failure.code)) limiter.unanswered(host);
-        else limiter.answered(host);
-      }
-      if (failure.code === 'rate-limited') {
-        const limited = hostOf(failure.responder ?? '') || host;
-        const { until, pausedMs } = await limiter.rateLimited(limited, { sentAt, retryAfterMs: failure.retryAfterMs });
-        if (pausedMs > 0) deps.observer?.rateLimited(limited, pausedMs / 1000);
-        return this.handBack(job, token, until);
-      }
       return this.fail(target, failure);
     }
+  }
+
+  /** Once per certificate (per process): the URLs past MAX_OCSP_URLS are not tried. */
+  private warnIgnored(target: StapleJobData, used: number, ignored: number): void {
+    if (this.warned.has(target.fingerprint)) return;
+    if (this.warned.size >= WARNED_CAP) this.warned.clear();
+    this.warned.add(target.fingerprint);
+    this.options.deps.log.warn(
+      { fingerprint: target.fingerprint, names: target.names, used, ignored },
+      `certificate lists ${used + ignored} distinct OCSP URLs: only the first ${used} are tried`,
+    );
   }
 
   /** Records the failed attempt in the store's meta (never the staple), then lets BullMQ retry or fail it. */

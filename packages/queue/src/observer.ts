@@ -34,7 +34,11 @@ export interface StapleObserver {
 
 export const silentObserver: StapleObserver = { fetchObserved() {}, rateLimited() {}, revocationSeen() {} };
 
-/** The outcome of a failed exchange; undefined when nothing was sent (a URL that is not http(s)). */
+/**
+ * The outcome of a failed exchange; undefined when nothing was sent (a URL that is not http(s), an
+ * address the policy refused): those are not exchanges, and would give certificate owners a metric
+ * label of their choosing.
+ */
 export function fetchErrorOutcome(err: FetchError): AttemptOutcome | undefined {
   switch (err.code) {
     case 'rate-limited':
@@ -49,6 +53,7 @@ export function fetchErrorOutcome(err: FetchError): AttemptOutcome | undefined {
     case 'network':
       return 'network';
     case 'bad-url':
+    case 'address-refused':
       return undefined;
   }
 }

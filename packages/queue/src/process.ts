@@ -1,9 +1,9 @@
-import type { OcspClient, OcspFetchResult } from '@staplewarm/fetch';
+import type { OcspClient, OcspHttpResponse } from '@staplewarm/fetch';
 import { isOcspError, type OcspVerifier, type Staple } from '@staplewarm/ocsp';
 import type { StapleStore } from '@staplewarm/store';
 import { StapleJobError } from './errors.js';
 import type { StapleJobData, StapleJobResult, StapleLogger } from './job.js';
-import { fetchErrorOutcome, ocspErrorOutcome, silentObserver, type AttemptOutcome, type StapleObserver } from './observer.js';
+import { ocspErrorOutcome, silentObserver, type AttemptOutcome, type StapleObserver } from './observer.js';
 
 /** What processing one certificate needs; passed in so tests and apps choose the real parts. */
 export interface StapleDeps {
@@ -18,26 +18,23 @@ export interface StapleDeps {
 }
 
 /**
- * Fetch, verify, store: one certificate, one attempt. Throws StapleJobError for anything that did not
- * end in a verified response; the store is only ever written with verified responses, and its
- * last-known-good script decides whether the new one replaces the old.
+ * Verify, store: one certificate's answered response (fetched by failover.ts, through each host's
+ * limiter). Throws StapleJobError for anything that is not a verified response; the store is only
+ * ever written with verified responses, and its last-known-good script decides whether the new one
+ * replaces the old.
  */
-export async function processStaple(target: StapleJobData, deps: StapleDeps): Promise<StapleJobResult> {
+export async function processStaple(target: StapleJobData, response: OcspHttpResponse, deps: StapleDeps): Promise<StapleJobResult> {
   const observer = deps.observer ?? silentObserver;
-  const started = performance.now();
-  const fetched = await deps.client.fetch({ urls: target.ocspUrls, der: Buffer.from(target.request, 'base64') });
-  observeFailedExchanges(observer, fetched, (performance.now() - started) / 1000);
-  if (!fetched.ok) throw StapleJobError.fromFetch(fetched.error);
-  const responder = fetched.response.url;
+  const responder = response.url;
   const responderHost = hostOf(responder);
   const observe = (outcome: AttemptOutcome): void => {
-    if (responderHost !== '') observer.fetchObserved(responderHost, outcome, fetched.response.elapsedMs / 1000);
+    if (responderHost !== '') observer.fetchObserved(responderHost, outcome, response.elapsedMs / 1000);
   };
 
   let staple: Staple;
   try {
     staple = deps.verifier.verify(
-      fetched.response.body,
+      response.body,
       { certId: target.certId, issuerSpki: target.issuerSpki, certNotAfter: target.certNotAfter },
       deps.now(),
     );
@@ -85,20 +82,6 @@ export async function processStaple(target: StapleJobData, deps: StapleDeps): Pr
   }
   if (outcome.written) return { outcome: 'stored', status: staple.status, responder };
   return { outcome: 'kept', status: staple.status, responder, reason: outcome.reason };
-}
-
-/**
- * Reports every exchange that failed (all of them, or those before the URL that answered). Only the
- * answered one has its own duration; the others share the rest of the call's time.
- */
-function observeFailedExchanges(observer: StapleObserver, fetched: OcspFetchResult, totalSeconds: number): void {
-  if (fetched.attempts.length === 0) return;
-  const answeredSeconds = fetched.ok ? fetched.response.elapsedMs / 1000 : 0;
-  const each = Math.max(0, totalSeconds - answeredSeconds) / fetched.attempts.length;
-  for (const err of fetched.attempts) {
-    const outcome = fetchErrorOutcome(err);
-    if (outcome !== undefined && err.host !== '') observer.fetchObserved(err.host, outcome, each);
-  }
 }
 
 /** `host[:port]` of a responder URL (the per-host limit key and the metrics' `responder` label). */

@@ -18,13 +18,13 @@ import { StapleWorker } from './worker.js';
 const ctx = await redisTestContext();
 const DAY = 86_400_000;
 
-function target(label: string, url: string): StapleJobData {
+function target(label: string, url: string | string[]): StapleJobData {
   return {
     fingerprint: createHash('sha256').update(label).digest('hex'),
     names: [`${label}.example.test`],
     mustStaple: false,
     certNotAfter: Date.now() + 60 * DAY,
-    ocspUrls: [url],
+    ocspUrls: Array.isArray(url) ? url : [url],
     certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
     request: 'MAA=',
     issuerSpki: 'MAA=',
@@ -46,7 +46,7 @@ const goodStaple: Staple = {
 const verifier = { verify: () => goodStaple } as unknown as OcspVerifier;
 
 /** A responder scripted per URL: each answer is taken in turn, the last one repeats. */
-function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
+function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'refused' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
   const calls: string[] = [];
   const client = {
     fetch: async (req: OcspFetchRequest): Promise<OcspFetchResult> => {
@@ -67,7 +67,9 @@ function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'ok'
             )
           : answer === 'timeout'
             ? new FetchError('timeout', url, `${url}: no answer`)
-            : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
+            : answer === 'refused'
+              ? new FetchError('address-refused', url, `${url}: 127.0.0.1 (loopback) is refused by the responder address policy`)
+              : new FetchError('http-status', url, `${url}: HTTP 500`, { status: 500 });
       return { ok: false, error, attempts: [error] };
     },
   };
@@ -177,6 +179,34 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     expect(settled.every((s) => s.state === 'completed')).toBe(true);
     // The limited host's certificates wait for the end of its pause, none failed.
     await until(async () => (await queue.queue.getDelayedCount()) === 30);
+  });
+
+  it('fails a certificate whose responder address is refused at once (no retry) and records why', async () => {
+    const url = `http://refused-${randomBytes(3).toString('hex')}.test/`;
+    const { client, calls } = scriptedClient({ [url]: ['refused'] });
+    const job = target(`refused-${randomBytes(3).toString('hex')}`, url);
+    const { settled, store } = await start({ client, rate: 0, attempts: 3, jobs: [job] });
+    await until(() => settled.length === 1);
+    expect(settled).toEqual([
+      { id: job.fingerprint, state: 'failed', attemptsMade: 1, reason: expect.stringMatching(/^address-refused: /) },
+    ]);
+    expect(calls).toEqual([url]);
+    const { meta } = await store.get(job.fingerprint);
+    expect(meta?.lastErrorCode).toBe('address-refused');
+    expect(meta?.lastError).toContain('127.0.0.1 (loopback)');
+  });
+
+  it('hands a job back without an attempt when its first host answered 429 and the next failed, then fetches it', async () => {
+    const [limited, broken] = [`http://l-${randomBytes(3).toString('hex')}.test/`, `http://b-${randomBytes(3).toString('hex')}.test/`];
+    const { client, calls } = scriptedClient({ [limited]: ['429', 'ok'], [broken]: ['500'] }, 50);
+    const watch = recordingObserver();
+    const job = target(`failover-${randomBytes(3).toString('hex')}`, [limited, broken]);
+    const { settled } = await start({ client, observer: watch.observer, rate: 0, attempts: 1, jobs: [job] });
+    await until(() => settled.length === 1);
+    // One attempt allowed, and it was not spent by the round that ended in a 429 and a 500.
+    expect(settled).toEqual([{ id: job.fingerprint, state: 'completed', attemptsMade: 1 }]);
+    expect(calls).toEqual([limited, broken, limited]);
+    expect(watch.pauses.map(([host]) => host)).toEqual([new URL(limited).host]);
   });
 
   it('stops sending to a host that does not answer, failing its attempts at once', async () => {
