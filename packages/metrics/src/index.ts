@@ -16,7 +16,7 @@ export {
   type MetricName,
   type QueueJobState,
 } from './names.js';
-export { responderHost } from './responder.js';
+export { DEFAULT_MAX_RESPONDERS, OTHER_RESPONDER, ResponderLabels, responderHost } from './responder.js';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions, type MetricsSource } from './server.js';
 export {
   RELAY_DURATION_BUCKETS,

@@ -27,3 +27,30 @@ export function assertResponderHost(host: string): void {
     );
   }
 }
+
+/** Distinct `responder` label values a registry keeps by default; later hosts are counted as `other`. */
+export const DEFAULT_MAX_RESPONDERS = 100;
+
+/** The `responder` label of every host past the cap. */
+export const OTHER_RESPONDER = 'other';
+
+/**
+ * Keeps the `responder` label's cardinality bounded. Certificates choose their OCSP hosts, so a
+ * hostile or sloppy certificate store could otherwise create a time series per host it names. The
+ * first `max` distinct hosts keep their own label for the life of the process (a counter's series
+ * cannot be dropped without looking like a reset); every later host is reported as `other`.
+ */
+export class ResponderLabels {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max = DEFAULT_MAX_RESPONDERS) {}
+
+  /** The label for `host` (throws `invalid-label` unless it is a host): itself, or `other` past the cap. */
+  label(host: string): string {
+    assertResponderHost(host);
+    if (this.seen.has(host)) return host;
+    if (this.seen.size >= this.max) return OTHER_RESPONDER;
+    this.seen.add(host);
+    return host;
+  }
+}

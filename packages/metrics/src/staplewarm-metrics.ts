@@ -11,7 +11,7 @@ import {
   type FetchOutcome,
   type QueueJobState,
 } from './names.js';
-import { assertResponderHost } from './responder.js';
+import { ResponderLabels, DEFAULT_MAX_RESPONDERS } from './responder.js';
 import { StapleLifetimes } from './staple-lifetimes.js';
 
 export interface StaplewarmMetricsOptions {
@@ -26,6 +26,11 @@ export interface StaplewarmMetricsOptions {
    * @defaultValue Date.now
    */
   now?: () => number;
+  /**
+   * Distinct `responder` label values at most; hosts seen after that many are reported as `other`.
+   * @defaultValue 100
+   */
+  maxResponders?: number;
 }
 
 /**
@@ -43,10 +48,12 @@ export class StaplewarmMetrics {
   private readonly instruments: Instruments;
   private readonly now: () => number;
   private lifetimes = new StapleLifetimes([]);
+  private readonly responders: ResponderLabels;
 
   constructor(options: StaplewarmMetricsOptions = {}) {
-    const { defaultMetrics = true, now = Date.now } = options;
+    const { defaultMetrics = true, now = Date.now, maxResponders = DEFAULT_MAX_RESPONDERS } = options;
     this.now = now;
+    this.responders = new ResponderLabels(maxResponders);
     this.instruments = createInstruments([this.registry, this.ownRegistry], {
       stapleExpiry: (gauge) => gauge.set(this.lifetimes.soonestExpirySeconds(this.now())),
       remainingLifetime: (gauge) => {
@@ -80,19 +87,19 @@ export class StaplewarmMetrics {
   /**
    * One OCSP fetch attempt ended. `responderHost` is the responder's host (see `responderHost(url)`),
    * never a URL or a certificate name; `seconds` is the attempt's duration, whatever the outcome.
+   * Past `maxResponders` distinct hosts, new ones are counted as `other`.
    */
   fetchObserved(responderHost: string, outcome: FetchOutcome, seconds: number): void {
-    assertResponderHost(responderHost);
     assertNonNegative(seconds, 'fetch duration');
-    this.instruments.fetchesTotal.inc({ responder: responderHost, outcome });
-    this.instruments.fetchDurationSeconds.observe({ responder: responderHost }, seconds);
+    const responder = this.responders.label(responderHost);
+    this.instruments.fetchesTotal.inc({ responder, outcome });
+    this.instruments.fetchDurationSeconds.observe({ responder }, seconds);
   }
 
   /** Fetches to `responderHost` were paused for `pausedSeconds` after a 429 (Retry-After or backoff). */
   rateLimited(responderHost: string, pausedSeconds: number): void {
-    assertResponderHost(responderHost);
     assertNonNegative(pausedSeconds, 'rate-limit pause');
-    this.instruments.rateLimitedSecondsTotal.inc({ responder: responderHost }, pausedSeconds);
+    this.instruments.rateLimitedSecondsTotal.inc({ responder: this.responders.label(responderHost) }, pausedSeconds);
   }
 
   /**
