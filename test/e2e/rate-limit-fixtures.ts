@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePki, type Responder } from '@staplewarm/responder-sim';
-import { STAPLEWARM_BIN } from '../helpers/services.js';
+import { ALLOW_LOOPBACK_RESPONDERS, STAPLEWARM_BIN } from '../helpers/services.js';
 
 export interface TestPki {
   dir: string;
@@ -34,7 +34,7 @@ export interface WorkerProcess {
 /** Starts `staplewarm worker <args>` and waits for its "worker: running" log line. */
 export async function startWorkerProcess(args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [STAPLEWARM_BIN, 'worker', ...args], {
-    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'info', ...ALLOW_LOOPBACK_RESPONDERS, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -10,7 +10,7 @@ import { OcspVerifier } from '@staplewarm/ocsp';
 import { generatePki, startResponder, type PkiManifest, type Responder, type StartResponderOptions } from '@staplewarm/responder-sim';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
-import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort } from '../helpers/services.js';
+import { ALLOW_LOOPBACK_RESPONDERS, REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort } from '../helpers/services.js';
 
 export interface ServeFixture {
   redis: Redis;
@@ -103,7 +103,7 @@ export class ServeProcess {
     // /metrics is off unless a test asks for it: test files run in parallel and would share a port.
     const metrics = args.includes('--metrics-port') ? [] : ['--metrics-port', '0'];
     this.child = spawn(process.execPath, [STAPLEWARM_BIN, 'serve', '--redis', REDIS_URL, ...metrics, ...args], {
-      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'info', ...ALLOW_LOOPBACK_RESPONDERS, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let partial = '';

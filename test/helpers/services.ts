@@ -71,17 +71,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The tests' responders listen on loopback, which the worker's responder address policy refuses by
+ * default: every helper that starts the CLI allows it explicitly (a test of the policy overrides it).
+ */
+export const ALLOW_LOOPBACK_RESPONDERS: Readonly<Record<string, string>> = { STAPLEWARM_RESPONDER_ALLOW: '127.0.0.0/8' };
+
 export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the real `staplewarm` binary (the built CLI), as a user would. */
+/** Runs the real `staplewarm` binary (the built CLI), as a user would; loopback responders allowed unless `env` says otherwise. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [STAPLEWARM_BIN, ...args], {
-      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...env },
+      env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...ALLOW_LOOPBACK_RESPONDERS, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

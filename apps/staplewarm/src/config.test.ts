@@ -1,5 +1,6 @@
+import { RESPONDER_ALLOW_SETTING } from '@staplewarm/fetch/address-policy';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, loadConfig, queuePrefix } from './config.js';
+import { ConfigError, DEFAULTS, SETTINGS, loadConfig, queuePrefix, type ConfigFlags } from './config.js';
 
 describe('loadConfig', () => {
   it('uses the documented defaults', () => {
@@ -21,6 +22,46 @@ describe('loadConfig', () => {
 
   it('derives the BullMQ prefix from the contract prefix', () => {
     expect(queuePrefix('ocsp:')).toBe('ocsp:bull');
+  });
+});
+
+describe('responder allow-list', () => {
+  it('reads CIDRs, addresses and host names from repeated flags or comma-separated env, normalized', () => {
+    expect(loadConfig({ responderAllow: ['127.0.0.0/8', 'OCSP.pki.internal'] }, {}).responderAllow).toEqual([
+      '127.0.0.0/8',
+      'ocsp.pki.internal',
+    ]);
+    expect(loadConfig({}, { STAPLEWARM_RESPONDER_ALLOW: '10.1.2.3/8, fd00::/8 ,*.pki.corp' }).responderAllow).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+      '*.pki.corp',
+    ]);
+    expect(loadConfig({}, { STAPLEWARM_RESPONDER_ALLOW: '' }).responderAllow).toEqual([]);
+    expect(DEFAULTS.responderAllow).toEqual([]);
+  });
+
+  it('refuses a bad entry as a ConfigError naming the setting and the entry', () => {
+    const cases: [ConfigFlags, Record<string, string>, string][] = [
+      [{ responderAllow: ['10.0.0.0/33'] }, {}, '--responder-allow'],
+      [{}, { STAPLEWARM_RESPONDER_ALLOW: '127.0.0.0/8,http://ocsp.test/' }, 'STAPLEWARM_RESPONDER_ALLOW'],
+    ];
+    for (const [flags, env, setting] of cases) {
+      let error: unknown;
+      try {
+        loadConfig(flags, env);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).setting).toBe(setting);
+      expect((error as Error).message).toMatch(
+        new RegExp(`^${setting}: expected a CIDR .*, got "(10\\.0\\.0\\.0/33|http://ocsp\\.test/)"$`),
+      );
+    }
+  });
+
+  it('is the setting every address refusal names', () => {
+    expect(RESPONDER_ALLOW_SETTING).toBe(`${SETTINGS.responderAllow.flag?.split(' ')[0]} / ${SETTINGS.responderAllow.env}`);
   });
 });
 

@@ -4,6 +4,7 @@
  * and every command's `--help` are built from (or checked against) it.
  */
 import { readFileSync } from 'node:fs';
+import { AddressPolicyError, parseResponderAllow } from '@staplewarm/fetch/address-policy';
 import type { Command } from 'commander';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -46,8 +47,9 @@ export interface Config {
   /** STAPLEWARM_SCAN_INTERVAL / --scan-interval. Seconds between rescans in `serve` (10 s to 1 day). */
   scanIntervalSeconds: number;
   /**
-   * STAPLEWARM_RESPONDER_ALLOW / --responder-allow. Addresses (CIDR) or host names that OCSP
-   * requests may reach although the default policy refuses them (loopback, private, link-local...).
+   * STAPLEWARM_RESPONDER_ALLOW / --responder-allow. CIDRs, addresses, host names or `*.domain` that
+   * OCSP requests may reach although the default address policy refuses them (loopback, private,
+   * link-local...; see packages/fetch's README). Normalized (`10.1.2.3/8` -> `10.0.0.0/8`).
    */
   responderAllow: string[];
   /** STAPLEWARM_MAX_CERT_FILE_BYTES / --max-cert-file-bytes. Larger certificate files are reported, not read. */
@@ -266,14 +268,15 @@ export const SETTINGS: Settings = {
     env: 'STAPLEWARM_RESPONDER_ALLOW',
     default: [],
     shownDefault: 'none',
-    help: 'let OCSP requests reach these addresses (CIDR) or host names although they are loopback, private or link-local (repeatable; env comma-separated)',
+    help: 'let OCSP requests reach these CIDRs, addresses, host names or *.domains although they are loopback, private or link-local (repeatable; env comma-separated)',
     parse: (raw, source) => {
-      const items = list(raw);
-      for (const item of items) {
-        if (!/^[0-9a-z.:_/-]+$/i.test(item) || item.length > 253)
-          throw new ConfigError(source, `expected a CIDR or host name, got "${printable(item)}"`);
+      try {
+        return parseResponderAllow(list(raw));
+      } catch (err) {
+        // The message quotes the entry (JSON-escaped, at most 80 characters).
+        if (err instanceof AddressPolicyError) throw new ConfigError(source, err.message);
+        throw err;
       }
-      return items.map((item) => item.toLowerCase());
     },
   },
   maxCertFileBytes: {

@@ -11,6 +11,9 @@ import { Redis } from 'ioredis';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const STAPLEWARM_BIN = `${REPO_ROOT}apps/staplewarm/bin/staplewarm.js`;
+
+/** The simulator listens on loopback, which the worker's responder address policy refuses unless allowed. */
+const ALLOW_LOOPBACK_RESPONDERS = { STAPLEWARM_RESPONDER_ALLOW: '127.0.0.0/8' };
 export const SIMULATOR_BIN = `${REPO_ROOT}apps/responder-sim/bin/responder-sim.js`;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -126,7 +129,7 @@ export async function startWorker({ redisUrl, prefix, rate, concurrency, metrics
   if (concurrency) args.push('--concurrency', String(concurrency));
   return startProcess(process.execPath, [...node, STAPLEWARM_BIN, ...args], {
     what: 'staplewarm worker',
-    env: { STAPLEWARM_LOG_LEVEL: 'info' },
+    env: { STAPLEWARM_LOG_LEVEL: 'info', ...ALLOW_LOOPBACK_RESPONDERS },
     ready: (_out, err) => err.includes('"worker: running"'),
   });
 }
@@ -135,7 +138,7 @@ export async function startWorker({ redisUrl, prefix, rate, concurrency, metrics
 export async function runStaplewarm(args, env = {}) {
   const started = performance.now();
   const child = spawn(process.execPath, [STAPLEWARM_BIN, ...args], {
-    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...ALLOW_LOOPBACK_RESPONDERS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

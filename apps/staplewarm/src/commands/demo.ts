@@ -31,8 +31,10 @@ export function registerDemo(program: Command): void {
       import('@staplewarm/responder-sim'),
       import('../warm/run-warm.js'),
     ]);
-    // The demo never writes under the production prefix unless told to.
-    const config = loadConfig({ ...flags, prefix: flags.prefix ?? 'staplewarm-demo:' });
+    // The demo never writes under the production prefix unless told to. Its responder is the local
+    // simulator on 127.0.0.1, which the responder address policy refuses unless allowed.
+    const loaded = loadConfig({ ...flags, prefix: flags.prefix ?? 'staplewarm-demo:' });
+    const config = { ...loaded, responderAllow: [...loaded.responderAllow, '127.0.0.1/32'] };
     // Revocations and failures show in the summary; JSON logs only when asked for.
     const log = createLogger({ logLevel: process.env.STAPLEWARM_LOG_LEVEL ? config.logLevel : 'silent' });
     const count = Number(flags.count);

@@ -1,11 +1,18 @@
 import { OcspClient } from '@staplewarm/fetch';
 import type { Config } from '../config.js';
 
-/** An OCSP client with a connection for every job in flight, so concurrency is never capped by the pool. */
-export function ocspClientFor(config: Pick<Config, 'concurrency' | 'connectTimeoutMs' | 'responseTimeoutMs'>): OcspClient {
+/**
+ * The OCSP client of every command that fetches (worker, serve, warm): a connection for every job in
+ * flight, so concurrency is never capped by the pool, and the responder address policy opened by
+ * `--responder-allow` / STAPLEWARM_RESPONDER_ALLOW only.
+ */
+export function ocspClientFor(
+  config: Pick<Config, 'concurrency' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'responderAllow'>,
+): OcspClient {
   return new OcspClient({
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
     connectionsPerOrigin: config.concurrency,
+    responderAllow: config.responderAllow,
   });
 }

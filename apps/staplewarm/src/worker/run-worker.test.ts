@@ -33,8 +33,12 @@ describe.skipIf(!redis)('startWorker', () => {
     const address = responder.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
     const prefix = `test:${randomBytes(6).toString('hex')}:ocsp:`;
-    // Through loadConfig, as the commands read it: 40 s, far from the 1 s default.
-    const config = loadConfig({ prefix, rate: '0', metricsPort: '0' }, { STAPLEWARM_RETRY_BASE_MS: '40000', STAPLEWARM_ATTEMPTS: '2' });
+    // Through loadConfig, as the commands read it: 40 s, far from the 1 s default. The responder is
+    // on loopback, which the address policy refuses unless allowed.
+    const config = loadConfig(
+      { prefix, rate: '0', metricsPort: '0', responderAllow: ['127.0.0.0/8'] },
+      { STAPLEWARM_RETRY_BASE_MS: '40000', STAPLEWARM_ATTEMPTS: '2' },
+    );
     const queue = new StapleQueue({ connection: redis!, prefix: queuePrefix(prefix), attempts: config.attempts });
     const running = await startWorker(redis!, config, silentLogger);
     try {
