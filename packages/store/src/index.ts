@@ -9,5 +9,12 @@ export {
   type IndexedIssuer,
 } from './certid-index.js';
 export { META_FIELDS, META_GRACE_MS, type MetaField } from './meta.js';
+export {
+  REQUIRED_EVICTION_POLICY,
+  checkEvictionPolicy,
+  evictionWarning,
+  type EvictionFinding,
+  type EvictionPolicySource,
+} from './eviction.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
 export type { FailureContext, StapleFailure, StapleMeta, StapleRecord, StapleState, WriteOutcome } from './types.js';

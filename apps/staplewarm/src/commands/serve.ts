@@ -38,6 +38,7 @@ export function registerServe(program: Command): void {
     const policy = refreshPolicyFrom(flags);
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log);
     const serving = await startServe(redis, { certs: flags.certs, work: flags.work, config, policy, log });
     log.info(
       {

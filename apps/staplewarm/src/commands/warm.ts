@@ -35,6 +35,7 @@ export function registerWarm(program: Command): void {
     const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log, { stderr: true });
     const telemetry = config.metricsPort > 0 || flags.textfile ? await startTelemetry(config, log) : undefined;
     try {
       const summary = await runWarm(redis, {

@@ -13,6 +13,7 @@ export function registerWorker(program: Command): void {
     const config = loadConfig(flags);
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log);
     try {
       const running = await startWorker(redis, config, log);
       log.info(
