@@ -61,18 +61,15 @@ export async function processStaple(target: StapleJobData, response: OcspHttpRes
     staple.status === 'revoked' && deps.observer !== undefined
       ? (await deps.store.states([target.fingerprint])).get(target.fingerprint)?.status === 'revoked'
       : undefined;
-  const outcome = await deps.store.write(
-    {
-      fingerprint: target.fingerprint,
-      staple,
-      responder,
-      names: target.names,
-      mustStaple: target.mustStaple,
-      certNotAfter: target.certNotAfter,
-      fetchedAt: new Date(deps.now()),
-    },
-    deps.now(),
-  );
+  const outcome = await deps.store.write({
+    fingerprint: target.fingerprint,
+    staple,
+    responder,
+    names: target.names,
+    mustStaple: target.mustStaple,
+    certNotAfter: target.certNotAfter,
+    fetchedAt: new Date(deps.now()),
+  });
   if (staple.status === 'revoked') {
     if (outcome.written && revokedBefore === false) observer.revocationSeen();
     deps.log.error(

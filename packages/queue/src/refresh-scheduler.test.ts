@@ -92,18 +92,15 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   it('moves a certificate to the refresh point of its newer staple, replacing its delayed job', async () => {
     const t = target('fresh');
     const write = (thisUpdate: number) =>
-      store.write(
-        {
-          fingerprint: t.fingerprint,
-          staple: staple(thisUpdate),
-          responder: 'http://r.test/',
-          names: t.names,
-          mustStaple: false,
-          certNotAfter: t.certNotAfter,
-          fetchedAt: new Date(),
-        },
-        Date.now(),
-      );
+      store.write({
+        fingerprint: t.fingerprint,
+        staple: staple(thisUpdate),
+        responder: 'http://r.test/',
+        names: t.names,
+        mustStaple: false,
+        certNotAfter: t.certNotAfter,
+        fetchedAt: new Date(),
+      });
     const dueOf = (thisUpdate: number) =>
       refreshDueAt(
         { hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) },

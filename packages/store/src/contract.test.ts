@@ -28,7 +28,7 @@ describe.skipIf(!ctx.available)('contract v1 on the wire, default prefix', () =>
     const der = binaryDer(0xff);
     const st = staple({ der, status: 'revoked' });
     const rec = record(fp, st, { names: [name.toUpperCase(), `*.${name}`], mustStaple: true, certNotAfter: NOW + 30 * DAY });
-    await store.write(rec, NOW);
+    await store.write(rec);
 
     expect(await raw.type(`ocsp:staple:${fp}`)).toBe('string');
     expect(await raw.getBuffer(`ocsp:staple:${fp}`)).toEqual(der);

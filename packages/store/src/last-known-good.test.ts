@@ -8,8 +8,8 @@ const ctx = await redisTestContext();
 /** Writes `first` then `second` for one certificate; returns the second outcome and what is stored. */
 async function writeTwice(label: string, first: StapleSpec, second: StapleSpec) {
   const fp = fingerprint(label);
-  expect(await ctx.store.write(record(fp, staple({ ...first, der: binaryDer(1) })), NOW)).toEqual({ written: true });
-  const outcome: WriteOutcome = await ctx.store.write(record(fp, staple({ ...second, der: binaryDer(2) })), NOW);
+  expect(await ctx.store.write(record(fp, staple({ ...first, der: binaryDer(1) })))).toEqual({ written: true });
+  const outcome: WriteOutcome = await ctx.store.write(record(fp, staple({ ...second, der: binaryDer(2) })));
   const { der, meta } = await ctx.store.get(fp);
   return { fp, outcome, der, meta };
 }
@@ -62,9 +62,9 @@ describe.skipIf(!ctx.available)('last-known-good rules of the write script', () 
 
   it('writes any response when the staple key is gone, clearing stale revocation fields', async () => {
     const fp = fingerprint('gone');
-    await ctx.store.write(record(fp, staple({ status: 'revoked', thisUpdate: -HOUR, der: binaryDer(1) })), NOW);
+    await ctx.store.write(record(fp, staple({ status: 'revoked', thisUpdate: -HOUR, der: binaryDer(1) })));
     await ctx.redis.del(ctx.store.keys.staple(fp)); // as if it had expired
-    const outcome = await ctx.store.write(record(fp, staple({ thisUpdate: -5 * HOUR, der: binaryDer(2) })), NOW);
+    const outcome = await ctx.store.write(record(fp, staple({ thisUpdate: -5 * HOUR, der: binaryDer(2) })));
 
     expect(outcome).toEqual({ written: true });
     const { der, meta } = await ctx.store.get(fp);
@@ -76,11 +76,8 @@ describe.skipIf(!ctx.available)('last-known-good rules of the write script', () 
 
   it('refreshes names, mustStaple and host aliases even when the staple is kept', async () => {
     const fp = fingerprint('refresh');
-    await ctx.store.write(record(fp, staple({ thisUpdate: -HOUR }), { names: ['a.test'], mustStaple: false }), NOW);
-    const outcome = await ctx.store.write(
-      record(fp, staple({ thisUpdate: -2 * HOUR }), { names: ['a.test', 'B.test'], mustStaple: true }),
-      NOW,
-    );
+    await ctx.store.write(record(fp, staple({ thisUpdate: -HOUR }), { names: ['a.test'], mustStaple: false }));
+    const outcome = await ctx.store.write(record(fp, staple({ thisUpdate: -2 * HOUR }), { names: ['a.test', 'B.test'], mustStaple: true }));
 
     expect(outcome).toEqual({ written: false, reason: 'older' });
     const { meta } = await ctx.store.get(fp);

@@ -11,7 +11,7 @@ describe.skipIf(!ctx.available)('StapleStore.scanMeta', () => {
 
   it('yields every meta under the prefix once, and nothing else', async () => {
     const fps = Array.from({ length: 250 }, (_, i) => fingerprint(`scan-${i}`));
-    for (const fp of fps) await ctx.store.write(record(fp, staple(), { names: [`${fp.slice(0, 8)}.test`] }), NOW);
+    for (const fp of fps) await ctx.store.write(record(fp, staple(), { names: [`${fp.slice(0, 8)}.test`] }));
     await ctx.store.recordFailure(
       fingerprint('failed'),
       { code: 'timeout', message: 'x', at: new Date(NOW) },

@@ -2,24 +2,33 @@
  * The Lua scripts of contract v1 and their typed callers. Each runs atomically in Redis, so a reader
  * (OpenResty, `get`, another worker) never sees a staple without its meta or a half-applied rule.
  *
- * The write scripts read `<prefix>meta:<other fp>` for host aliases, and the states script builds its
- * keys from ARGV: keys not passed in KEYS are fine for a single Redis (and its replicas), not for
- * Redis Cluster, which contract v1 does not support.
+ * The write script reads `<prefix>staple:<other fp>` and `<prefix>meta:<other fp>` for host aliases,
+ * and the states script builds its keys from ARGV: keys not passed in KEYS are fine for a single
+ * Redis (and its replicas), not for Redis Cluster, which contract v1 does not support.
  */
 import type { Redis } from 'ioredis';
 
 /**
- * Claims `<prefix>host:<name>` (KEYS[first..]) for fp unless another certificate whose meta has a
- * later (or equal) certNotAfter holds it. ISO 8601 times from toISOString() compare as strings.
+ * Claims `<prefix>host:<name>` (KEYS[first..]) for fp, which has a live staple (the write just stored
+ * or kept it). A name moves from another holder only when that holder has no live staple (it cannot
+ * serve one: never stapled, expired, or forgotten) or its certificate ends earlier; on equal
+ * certNotAfter the holder keeps it, so two certificates never take a name back and forth. Only the
+ * write script claims: a certificate that never got a verified staple (a failing one, or a hostile
+ * one naming someone else's host) never moves a name. ISO 8601 times from toISOString() compare as
+ * strings.
  */
 const CLAIM_HOSTS = `
 local function claimHosts(first, fp, certNotAfter, prefix, expireAt)
   for i = first, #KEYS do
     local holder = redis.call('GET', KEYS[i])
-    local take = true
-    if holder and holder ~= fp then
-      local theirs = redis.call('HGET', prefix .. 'meta:' .. holder, 'certNotAfter')
-      take = (not theirs) or theirs < certNotAfter
+    local take = (not holder) or holder == fp
+    if not take then
+      if redis.call('EXISTS', prefix .. 'staple:' .. holder) == 0 then
+        take = true
+      else
+        local theirs = redis.call('HGET', prefix .. 'meta:' .. holder, 'certNotAfter')
+        take = (not theirs) or theirs < certNotAfter
+      end
     end
     if take then
       redis.call('SET', KEYS[i], fp, 'PXAT', expireAt)
@@ -29,14 +38,29 @@ end
 `;
 
 /**
+ * "Now" is Redis' own clock (TIME), never the writer's: a worker whose clock is behind would
+ * otherwise store a staple Redis considers expired, and `SET ... PXAT <past>` deletes the key, so
+ * the good staple before it would be gone. Scripts are replicated by their effects (the only mode
+ * since Redis 7, the default since 5), so calling TIME before writing is allowed and replicas and the
+ * AOF receive the resulting absolute expiries, not the script.
+ */
+const REDIS_NOW_MS = `
+local function redisNowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/**
  * KEYS: staple, meta, host...
  * ARGV: der, stapleExpireAtMs, metaExpireAtMs, prefix, fp, certNotAfter, names, mustStaple,
  *       status, thisUpdate, nextUpdate, producedAt, fetchedAt, expiresAt, serial, responder,
  *       revocationTime, revocationReason ('' when good)
- * Returns: 'written' | 'older' | 'revoked-kept'
+ * Returns: 'written' | 'older' | 'revoked-kept' | 'expired' ('expired': nothing was touched)
  */
-const WRITE_STAPLE = `${CLAIM_HOSTS}
+const WRITE_STAPLE = `${CLAIM_HOSTS}${REDIS_NOW_MS}
 local stapleKey, metaKey = KEYS[1], KEYS[2]
+if tonumber(ARGV[2]) <= redisNowMs() then return 'expired' end
 local status, thisUpdate = ARGV[9], ARGV[10]
 local outcome = 'written'
 if redis.call('EXISTS', stapleKey) == 1 then
@@ -63,18 +87,17 @@ return outcome
 `;
 
 /**
- * KEYS: meta, host...
- * ARGV: metaExpireAtMs, prefix, fp, certNotAfter, names, mustStaple, lastError, lastErrorCode,
- *       lastErrorAt, responder ('' when unknown)
- * Never touches the staple key.
+ * KEYS: meta
+ * ARGV: metaExpireAtMs, certNotAfter, names, mustStaple, lastError, lastErrorCode, lastErrorAt,
+ *       responder ('' when unknown)
+ * Never touches the staple key, and claims no host name (a failure proves nothing about a name).
  */
-const RECORD_FAILURE = `${CLAIM_HOSTS}
+const RECORD_FAILURE = `
 local metaKey = KEYS[1]
-redis.call('HSET', metaKey, 'names', ARGV[5], 'mustStaple', ARGV[6], 'certNotAfter', ARGV[4],
-  'lastError', ARGV[7], 'lastErrorCode', ARGV[8], 'lastErrorAt', ARGV[9])
-if ARGV[10] ~= '' then redis.call('HSETNX', metaKey, 'responder', ARGV[10]) end
+redis.call('HSET', metaKey, 'names', ARGV[3], 'mustStaple', ARGV[4], 'certNotAfter', ARGV[2],
+  'lastError', ARGV[5], 'lastErrorCode', ARGV[6], 'lastErrorAt', ARGV[7])
+if ARGV[8] ~= '' then redis.call('HSETNX', metaKey, 'responder', ARGV[8]) end
 redis.call('PEXPIREAT', metaKey, ARGV[1])
-claimHosts(2, ARGV[3], ARGV[4], ARGV[2], ARGV[1])
 return 'ok'
 `;
 
@@ -106,7 +129,7 @@ const STATES_COMMAND = 'staplewarmReadStatesV1';
 
 export interface StoreScripts {
   writeStaple(keys: string[], args: ScriptArg[]): Promise<unknown>;
-  recordFailure(keys: string[], args: ScriptArg[]): Promise<unknown>;
+  recordFailure(metaKey: string, args: ScriptArg[]): Promise<unknown>;
   readStates(prefix: string, fps: string[]): Promise<unknown>;
 }
 
@@ -123,7 +146,7 @@ export function defineScripts(redis: Redis): StoreScripts {
   const states = commandOf(redis, STATES_COMMAND);
   return {
     writeStaple: (keys, args) => write(keys.length, ...keys, ...args),
-    recordFailure: (keys, args) => failure(keys.length, ...keys, ...args),
+    recordFailure: (metaKey, args) => failure(1, metaKey, ...args),
     readStates: (prefix, fps) => states(0, prefix, ...fps),
   };
 }

@@ -45,14 +45,15 @@ export class StapleStore {
    * refused. Names, mustStaple, certNotAfter and host aliases are refreshed whatever the outcome
    * (except `expired`, where nothing is written).
    *
-   * @param now - epoch ms; a staple whose expiresAt is not after it is refused as `expired`.
+   * There is no `now` parameter on purpose: whether the staple has expired is decided inside the
+   * script by Redis' clock (`TIME`), so a caller whose clock is off can neither store a staple Redis
+   * considers expired (which would delete the live one it replaces) nor have a good one refused.
    */
-  async write(rec: StapleRecord, now: number): Promise<WriteOutcome> {
+  async write(rec: StapleRecord): Promise<WriteOutcome> {
     const { staple } = rec;
     if (staple.status !== 'good' && staple.status !== 'revoked') {
       throw new StoreError('not-stapleable', `refusing to store a staple with status ${staple.status} for ${rec.fingerprint}`);
     }
-    if (staple.expiresAt.getTime() <= now) return { written: false, reason: 'expired' };
     const names = normalizeNames(rec.names);
     const keys = [this.keys.staple(rec.fingerprint), this.keys.meta(rec.fingerprint), ...names.map(this.keys.host)];
     const revoked = staple.status === 'revoked';
@@ -81,6 +82,7 @@ export class StapleStore {
         return { written: true };
       case 'older':
       case 'revoked-kept':
+      case 'expired':
         return { written: false, reason: reply };
       default:
         throw new StoreError('unexpected-reply', `write script answered ${String(reply)}`);
@@ -89,25 +91,20 @@ export class StapleStore {
 
   /**
    * Records a failed attempt in meta (`lastError`, `lastErrorCode`, `lastErrorAt`) and refreshes the
-   * certificate facts and host aliases. The staple key is never touched: the last good staple stays.
+   * certificate facts. The staple key is never touched: the last good staple stays. Host aliases are
+   * not touched either: only a verified staple moves a name (see CONTRACT.md).
    */
   async recordFailure(fp: string, failure: StapleFailure, context: FailureContext): Promise<void> {
-    const names = normalizeNames(context.names);
-    await this.scripts.recordFailure(
-      [this.keys.meta(fp), ...names.map(this.keys.host)],
-      [
-        context.certNotAfter + META_GRACE_MS,
-        this.prefix,
-        normalizeFingerprint(fp),
-        isoTime(context.certNotAfter),
-        names.join(','),
-        context.mustStaple ? '1' : '0',
-        failure.message,
-        failure.code,
-        isoTime(failure.at),
-        context.responder ?? '',
-      ],
-    );
+    await this.scripts.recordFailure(this.keys.meta(fp), [
+      context.certNotAfter + META_GRACE_MS,
+      isoTime(context.certNotAfter),
+      normalizeNames(context.names).join(','),
+      context.mustStaple ? '1' : '0',
+      failure.message,
+      failure.code,
+      isoTime(failure.at),
+      context.responder ?? '',
+    ]);
   }
 
   /** The staple's DER and its meta, read in one MULTI so they agree. */

@@ -35,7 +35,7 @@ describe.skipIf(!ctx.available)('StapleStore.states', () => {
     const fp = fingerprint('written');
     const st = staple({ status: 'revoked' });
     const rec = record(fp, st);
-    await ctx.store.write(rec, NOW);
+    await ctx.store.write(rec);
 
     expect((await ctx.store.states([fp])).get(fp)).toEqual({
       hasStaple: true,

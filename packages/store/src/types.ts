@@ -11,12 +11,17 @@ export interface StapleRecord {
   mustStaple: boolean;
   /** Certificate notAfter, epoch ms. */
   certNotAfter: number;
+  /**
+   * When the response arrived, by the caller's clock. Stored as information (`fetchedAt`) only:
+   * no expiry and no rule of the store is computed from it.
+   */
   fetchedAt: Date;
 }
 
 /**
  * `older`: the stored staple has a later thisUpdate. `revoked-kept`: a stored revoked staple is never
- * replaced by a good one. `expired`: the staple's expiresAt is not after `now`; nothing was written.
+ * replaced by a good one. `expired`: the staple's expiresAt is not after Redis' clock (`TIME`), whatever
+ * the caller's clock says; nothing was written.
  */
 export type WriteOutcome = { written: true } | { written: false; reason: 'older' | 'revoked-kept' | 'expired' };
 
@@ -24,10 +29,11 @@ export interface StapleFailure {
   /** A stable error code, e.g. `rate-limited` or `bad-signature`. */
   code: string;
   message: string;
+  /** When the attempt failed, by the caller's clock; stored as information (`lastErrorAt`) only. */
   at: Date;
 }
 
-/** The certificate facts a failed attempt refreshes in meta (and host aliases). */
+/** The certificate facts a failed attempt refreshes in meta (never host aliases: only a verified staple claims a name). */
 export interface FailureContext {
   names: string[];
   mustStaple: boolean;

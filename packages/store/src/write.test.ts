@@ -11,7 +11,7 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
   it('round-trips binary DER bytes exactly (0x00, 0xff, CR LF, invalid UTF-8)', async () => {
     const fp = fingerprint('round-trip');
     const der = Buffer.concat([binaryDer(7), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
-    const outcome = await ctx.store.write(record(fp, staple({ der })), NOW);
+    const outcome = await ctx.store.write(record(fp, staple({ der })));
 
     expect(outcome).toEqual({ written: true });
     const { der: stored } = await ctx.store.get(fp);
@@ -22,7 +22,7 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
     const fp = fingerprint('ttl');
     const st = staple({ expiresIn: 3 * DAY });
     const rec = record(fp, st, { certNotAfter: NOW + 30 * DAY });
-    await ctx.store.write(rec, NOW);
+    await ctx.store.write(rec);
 
     expect(await ctx.redis.pexpiretime(ctx.store.keys.staple(fp))).toBe(st.expiresAt.getTime());
     expect(await ctx.redis.pexpiretime(ctx.store.keys.meta(fp))).toBe(NOW + 31 * DAY);
@@ -35,7 +35,7 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
     const fp = fingerprint('meta');
     const st = staple({ status: 'revoked' });
     const rec = record(fp, st, { mustStaple: true });
-    await ctx.store.write(rec, NOW);
+    await ctx.store.write(rec);
 
     const { meta } = await ctx.store.get(fp);
     expect(meta).toEqual({
@@ -60,17 +60,55 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
     expect(await ctx.store.get(fingerprint('nothing'))).toEqual({ der: null, meta: null });
   });
 
-  it('refuses a staple whose expiresAt is not after now, writing nothing', async () => {
+  /** Redis' own clock, epoch ms: the one the write script decides by. */
+  const redisNow = async () => {
+    const [seconds, micros] = await ctx.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  };
+  /** A staple expiring at an absolute time (the fixtures' `expiresIn` is relative to NOW). */
+  const expiringAt = (at: number, spec: Parameters<typeof staple>[0] = {}) => {
+    const st = staple(spec);
+    return { ...st, expiresAt: new Date(at), nextUpdate: new Date(at) };
+  };
+
+  it('refuses a staple whose expiresAt is not after Redis time, writing nothing', async () => {
     const fp = fingerprint('expired');
-    const outcome = await ctx.store.write(record(fp, staple({ expiresIn: 0 })), NOW);
+    const outcome = await ctx.store.write(record(fp, expiringAt(await redisNow())));
 
     expect(outcome).toEqual({ written: false, reason: 'expired' });
     expect(await ctx.redis.keys(`${ctx.prefix}*`)).toEqual([]);
   });
 
+  it('writes a staple that Redis time still sees alive, however soon it expires', async () => {
+    const fp = fingerprint('short-lived');
+    const expiresAt = (await redisNow()) + 5_000;
+    expect(await ctx.store.write(record(fp, expiringAt(expiresAt)))).toEqual({ written: true });
+    expect(await ctx.redis.pexpiretime(ctx.store.keys.staple(fp))).toBe(expiresAt);
+  });
+
+  it('never lets an expired response delete the live staple it would replace', async () => {
+    // A revoked response replaces a good one whatever its thisUpdate: if it were written although
+    // already expired, `SET ... PXAT <past>` would delete the good staple and leave nothing.
+    const fp = fingerprint('live');
+    await ctx.store.write(record(fp, staple({ der: binaryDer(1), thisUpdate: -2 * HOUR })));
+    const before = {
+      der: await ctx.redis.getBuffer(ctx.store.keys.staple(fp)),
+      expireAt: await ctx.redis.pexpiretime(ctx.store.keys.staple(fp)),
+      meta: await ctx.redis.hgetall(ctx.store.keys.meta(fp)),
+    };
+
+    const dead = expiringAt((await redisNow()) - 1_000, { status: 'revoked', thisUpdate: -HOUR, der: binaryDer(2) });
+    expect(await ctx.store.write(record(fp, dead, { names: ['other.test'] }))).toEqual({ written: false, reason: 'expired' });
+
+    expect(await ctx.redis.getBuffer(ctx.store.keys.staple(fp))).toEqual(before.der);
+    expect(await ctx.redis.pexpiretime(ctx.store.keys.staple(fp))).toBe(before.expireAt);
+    expect(await ctx.redis.hgetall(ctx.store.keys.meta(fp))).toEqual(before.meta);
+    expect(await ctx.redis.exists(ctx.store.keys.host('other.test'))).toBe(0);
+  });
+
   it('refuses status unknown with a typed error', async () => {
     const fp = fingerprint('unknown');
-    await expect(ctx.store.write(record(fp, staple({ status: 'unknown' })), NOW)).rejects.toMatchObject({
+    await expect(ctx.store.write(record(fp, staple({ status: 'unknown' })))).rejects.toMatchObject({
       name: 'StoreError',
       code: 'not-stapleable',
     });
@@ -79,7 +117,7 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
 
   it('answers the staple lookup by host name', async () => {
     const fp = fingerprint('by-host');
-    await ctx.store.write(record(fp, staple({ thisUpdate: -2 * HOUR })), NOW);
+    await ctx.store.write(record(fp, staple({ thisUpdate: -2 * HOUR })));
 
     expect(await ctx.store.fingerprintForHost('WWW.example.test')).toBe(fp);
     expect(await ctx.store.fingerprintForHost('*.example.test')).toBe(fp);
@@ -89,8 +127,8 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
   it('falls back to the wildcard one label up, and only one label', async () => {
     const exact = fingerprint('exact');
     const wild = fingerprint('wild');
-    await ctx.store.write(record(wild, staple(), { names: ['*.wild.test'] }), NOW);
-    await ctx.store.write(record(exact, staple(), { names: ['www.wild.test'] }), NOW);
+    await ctx.store.write(record(wild, staple(), { names: ['*.wild.test'] }));
+    await ctx.store.write(record(exact, staple(), { names: ['www.wild.test'] }));
 
     expect(await ctx.store.fingerprintForHost('www.wild.test')).toBe(exact);
     expect(await ctx.store.fingerprintForHost('API.wild.test.')).toBe(wild);
