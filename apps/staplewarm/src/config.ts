@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { AddressPolicyError, parseResponderAllow } from '@staplewarm/fetch/address-policy';
 import type { Command } from 'commander';
+import { escapeControl } from './escape.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -119,7 +120,7 @@ export const SETTINGS: Settings = {
     flagKey: 'redis',
     env: 'REDIS_URL',
     default: 'redis://127.0.0.1:6379',
-    help: 'Redis URL, redis://host:port/db or rediss://host:port (a password here shows in the process list: prefer REDIS_URL or --redis-password-file)',
+    help: 'Redis URL, redis://host:port/db or rediss://host:port (a password in --redis shows in the process list until start-up masks it: use REDIS_URL or --redis-password-file)',
     parse: (raw, source) => {
       const url = text(raw);
       if (!/^rediss?:\/\//i.test(url)) throw new ConfigError(source, 'expected a redis:// or rediss:// URL');
@@ -144,10 +145,11 @@ export const SETTINGS: Settings = {
       try {
         content = readFileSync(path, 'utf8');
       } catch (err) {
-        throw new ConfigError(source, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new ConfigError(source, `cannot read ${escapeControl(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
+      // The first line, exactly: spaces are part of a password. Never echoed.
       const password = content.split(/\r?\n/)[0] ?? '';
-      if (password === '') throw new ConfigError(source, `${path} is empty`);
+      if (password === '') throw new ConfigError(source, `${escapeControl(path)} starts with an empty line`);
       return password;
     },
   },
@@ -387,8 +389,7 @@ function text(raw: string | string[]): string {
   return Array.isArray(raw) ? raw.join(',') : raw;
 }
 
-/** A value echoed in an error: bounded and without control characters. */
+/** A value echoed in an error: bounded, control and format characters escaped. */
 function printable(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}...` : value;
-  return shown.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControl(value.length > 80 ? `${value.slice(0, 80)}...` : value);
 }

@@ -8,7 +8,7 @@ import { loadConfig, settingSuffix, type ConfigFlags } from '../config.js';
 import { startPrivateRedis, type PrivateRedis } from '../demo/private-redis.js';
 import { createLogger } from '../log.js';
 import { createProgress } from '../progress.js';
-import { connectRedis, RedisUnavailableError } from '../redis.js';
+import { connectionOptions, connectRedis, RedisUnavailableError } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
 import { describeStaple } from './get.js';
 import { withCommonOptions } from './common.js';
@@ -43,7 +43,7 @@ export function registerDemo(program: Command): void {
     let privateRedis: PrivateRedis | undefined;
     let redis: Redis;
     try {
-      redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+      redis = await connectRedis(config.redisUrl, connectionOptions(config));
     } catch (err) {
       if (!(err instanceof RedisUnavailableError)) throw err;
       process.stderr.write(`demo: ${err.message}; starting a private redis-server\n`);

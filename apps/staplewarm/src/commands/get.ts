@@ -3,7 +3,7 @@ import { parseCertificates } from '@staplewarm/ocsp';
 import { StapleStore, type StapleMeta } from '@staplewarm/store';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
-import { connectRedis } from '../redis.js';
+import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
 
 interface GetFlags extends ConfigFlags {
@@ -26,7 +26,7 @@ export function registerGet(program: Command): void {
       .option('--out <file>', 'write the stapled DER OCSP response to this file'),
   ).action(async (what: string, flags: GetFlags) => {
     const config = loadConfig(flags);
-    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     try {
       const store = new StapleStore(redis, { prefix: config.prefix });
       const view = await lookupStaple(store, what);

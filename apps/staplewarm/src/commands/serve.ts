@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { loadConfig, settingOption, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
-import { connectRedis } from '../redis.js';
+import { connectionOptions, connectRedis } from '../redis.js';
 import { refreshPolicyFrom, type RefreshFlags } from '../serve/refresh-policy.js';
 import { withCommonOptions, withFetchOptions, withMetricsOptions } from './common.js';
 
@@ -37,7 +37,7 @@ export function registerServe(program: Command): void {
     const config = loadConfig(flags);
     const policy = refreshPolicyFrom(flags);
     const log = createLogger(config);
-    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log);
     const serving = await startServe(redis, { certs: flags.certs, work: flags.work, config, policy, log });
     log.info(

@@ -1,7 +1,7 @@
 import { StapleStore, type StapleMeta } from '@staplewarm/store';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
-import { connectRedis } from '../redis.js';
+import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
 
 interface StatusFlags extends ConfigFlags {
@@ -29,7 +29,7 @@ export function registerStatus(program: Command): void {
       .option('--json', 'print as JSON'),
   ).action(async (flags: StatusFlags) => {
     const config = loadConfig(flags);
-    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     try {
       const report = await collectStatus(new StapleStore(redis, { prefix: config.prefix }), Date.now(), Number(flags.soonest ?? 10));
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);

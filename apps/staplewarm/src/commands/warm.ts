@@ -3,7 +3,7 @@ import type { StapleLogger } from '@staplewarm/queue';
 import { loadConfig, settingOption, type Config, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { createProgress, silentProgress } from '../progress.js';
-import { connectRedis } from '../redis.js';
+import { connectionOptions, connectRedis } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
 import { withCommonOptions, withFetchOptions } from './common.js';
 
@@ -34,7 +34,7 @@ export function registerWarm(program: Command): void {
     const loaded = loadConfig(flags);
     const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;
     const log = createLogger(config);
-    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log, { stderr: true });
     const telemetry = config.metricsPort > 0 || flags.textfile ? await startTelemetry(config, log) : undefined;
     try {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
-import { connectRedis } from '../redis.js';
+import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions, withFetchOptions, withMetricsOptions } from './common.js';
 
 export function registerWorker(program: Command): void {
@@ -12,7 +12,7 @@ export function registerWorker(program: Command): void {
     const { startWorker } = await import('../worker/run-worker.js');
     const config = loadConfig(flags);
     const log = createLogger(config);
-    const redis = await connectRedis(config.redisUrl, { connectTimeoutMs: config.connectTimeoutMs });
+    const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log);
     try {
       const running = await startWorker(redis, config, log);
