@@ -3,6 +3,7 @@ import { parseCertificates } from '@staplewarm/ocsp';
 import { StapleStore, type StapleMeta } from '@staplewarm/store';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
+import { jsonForTerminal, safeLine } from '../escape.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
 
@@ -33,7 +34,7 @@ export function registerGet(program: Command): void {
       if (flags.out && view.der) writeFileSync(flags.out, view.der);
       const { der, ...json } = view;
       process.stdout.write(
-        flags.json ? `${JSON.stringify({ ...json, staple: der ? { bytes: der.length } : null }, null, 2)}\n` : `${formatStaple(view)}\n`,
+        flags.json ? `${jsonForTerminal({ ...json, staple: der ? { bytes: der.length } : null })}\n` : `${formatStaple(view)}\n`,
       );
       process.exitCode = der ? 0 : 1;
     } finally {
@@ -73,7 +74,8 @@ async function resolveFingerprint(store: StapleStore, what: string): Promise<str
   return fp;
 }
 
-function formatStaple({ fingerprint, der, meta }: StapleView): string {
+/** `get`'s text. Names, responder and last error come from certificates and responders: each line is made safe. */
+export function formatStaple({ fingerprint, der, meta }: StapleView): string {
   const iso = (d?: Date) => d?.toISOString() ?? '-';
   return [
     `fingerprint  ${fingerprint}`,
@@ -87,5 +89,7 @@ function formatStaple({ fingerprint, der, meta }: StapleView): string {
     `responder    ${meta?.responder ?? '-'}`,
     `mustStaple   ${meta?.mustStaple ? 'yes' : 'no'}`,
     `lastError    ${meta?.lastError ? `${meta.lastError} at ${iso(meta.lastErrorAt)}` : '-'}`,
-  ].join('\n');
+  ]
+    .map(safeLine)
+    .join('\n');
 }

@@ -1,6 +1,7 @@
 import { StapleStore, type StapleMeta } from '@staplewarm/store';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../config.js';
+import { jsonForTerminal, safeLine } from '../escape.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
 
@@ -32,7 +33,7 @@ export function registerStatus(program: Command): void {
     const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     try {
       const report = await collectStatus(new StapleStore(redis, { prefix: config.prefix }), Date.now(), Number(flags.soonest ?? 10));
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
+      process.stdout.write(flags.json ? `${jsonForTerminal(report)}\n` : `${formatStatus(report)}\n`);
     } finally {
       redis.disconnect();
     }
@@ -64,7 +65,8 @@ export async function collectStatus(store: StapleStore, now: number, listed: num
   return report;
 }
 
-function formatStatus(r: StatusReport): string {
+/** `status`'s text. Names and last errors come from certificates and responders: each line is made safe. */
+export function formatStatus(r: StatusReport): string {
   const lines = [
     `certificates   ${r.certificates}`,
     `stapled good   ${r.stapled.good}`,
@@ -77,5 +79,5 @@ function formatStatus(r: StatusReport): string {
     lines.push(
       `  ${s.expiresAt ?? '-'}  ${s.status ?? '-'}  ${s.names.join(', ') || s.fingerprint}${s.lastError ? `  (last error: ${s.lastError})` : ''}`,
     );
-  return lines.join('\n');
+  return lines.map(safeLine).join('\n');
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { StapleLogger } from '@staplewarm/queue';
 import { loadConfig, settingOption, type Config, type ConfigFlags } from '../config.js';
+import { jsonForTerminal } from '../escape.js';
 import { createLogger } from '../log.js';
 import { createProgress, silentProgress } from '../progress.js';
 import { connectionOptions, connectRedis } from '../redis.js';
@@ -48,7 +49,7 @@ export function registerWarm(program: Command): void {
         metrics: telemetry,
       });
       if (flags.textfile && telemetry) await telemetry.writeTextfile(flags.textfile);
-      process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+      process.stdout.write(flags.json ? `${jsonForTerminal(summary)}\n` : `${formatSummary(summary)}\n`);
       process.exitCode = summary.complete ? 0 : 1;
     } finally {
       await telemetry?.close();

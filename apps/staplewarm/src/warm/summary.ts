@@ -1,4 +1,5 @@
 import type { ScanProblem } from '@staplewarm/scan';
+import { safeLine } from '../escape.js';
 
 /** A certificate that ended without a staple, with the reason. */
 export interface WarmFailure {
@@ -51,7 +52,7 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string): Recor
   return counts;
 }
 
-/** The human summary printed at the end of `warm`. Pure. */
+/** The human summary printed at the end of `warm` (and `demo`). Pure. */
 export function formatSummary(s: WarmSummary, opts: { maxListed?: number } = {}): string {
   const maxListed = opts.maxListed ?? 20;
   const failedTotal = Object.values(s.failed).reduce((a, b) => a + b, 0);
@@ -72,7 +73,8 @@ export function formatSummary(s: WarmSummary, opts: { maxListed?: number } = {})
   for (const f of s.failures.slice(0, maxListed)) lines.push(`  ${f.code}: ${f.path} (${f.names.join(', ')}): ${f.reason}`);
   if (s.failures.length > maxListed) lines.push(`  ... and ${s.failures.length - maxListed} more failures (--json lists all)`);
   lines.push(s.complete ? 'result: every certificate with an OCSP URL has a staple' : 'result: NOT every certificate was warmed');
-  return lines.join('\n');
+  // Paths, names, details and reasons come from certificate files and responders: one line each, as text.
+  return lines.map(safeLine).join('\n');
 }
 
 function formatCounts(counts: Record<string, number>): string {
