@@ -1,9 +1,10 @@
 /**
  * docker-compose.yml, checked the way Compose reads it (Debian's docker-compose v1, no engine):
- * valid, every mounted host path exists, secrets only from .env, start order by health checks,
- * scalable workers, and Prometheus/Grafana wired to the compose services.
+ * valid, every mounted host path exists, secrets only from .env and never in a process's arguments,
+ * start order by health checks, scalable workers, and Prometheus/Grafana wired to the compose services.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -89,6 +90,31 @@ describe.skipIf(missing(TOOLS.dockerCompose, TOOLS.python3))('docker-compose.yml
         'grafana.GF_SECURITY_ADMIN_PASSWORD',
       ]),
     );
+  });
+
+  it("gives Redis its password on stdin, not in redis-server's arguments (the host's process list shows them)", () => {
+    // The redis service's command, run as the container would run it (sh -c, its environment),
+    // with a stand-in redis-server on PATH that records its arguments and its stdin.
+    const redis = service('redis');
+    const [shell, flag, script = ''] = commandOf(redis);
+    expect([shell, flag]).toEqual(['sh', '-c']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-compose-redis-'));
+    try {
+      writeFileSync(path.join(dir, 'redis-server'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\ncat > "${dir}/stdin"\n`, {
+        mode: 0o755,
+      });
+      const env = { ...(redis.environment as Record<string, string>), PATH: `${dir}:${process.env.PATH ?? ''}` };
+      // `config` prints `$$` (Compose's escape for a literal `$`) as it was written.
+      const result = run('sh', ['-c', script.replaceAll('$$', '$')], { env });
+      expect(result.status, result.stderr).toBe(0);
+      const password = filledEnv().get('REDIS_PASSWORD') ?? '';
+      const args = readFileSync(path.join(dir, 'args'), 'utf8');
+      expect(args).toContain('--maxmemory-policy');
+      expect(args).not.toContain(password);
+      expect(readFileSync(path.join(dir, 'stdin'), 'utf8')).toBe(`requirepass "${password}"\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('documents every variable it reads in .env.example', () => {

@@ -53,6 +53,19 @@ describe('deploy/systemd units', () => {
     }
   });
 
+  it('keeps the Redis password off every command line: the env file names a password file', () => {
+    for (const name of units) {
+      for (const command of values(unit(name), 'ExecStart')) {
+        expect(command, name).not.toMatch(/--redis\b|--redis-password|:\/\/[^\s]*@/);
+      }
+    }
+    const env = readFileSync(path.join(SYSTEMD_DIR, 'staplewarm.env.example'), 'utf8');
+    const redisUrl = values(env, 'REDIS_URL');
+    expect(redisUrl).toHaveLength(1);
+    expect(new URL(redisUrl[0] as string).password).toBe('');
+    expect(values(env, 'STAPLEWARM_REDIS_PASSWORD_FILE')).toEqual(['/etc/staplewarm/redis-password']);
+  });
+
   describe.skipIf(missing(TOOLS.systemdAnalyze))('systemd-analyze verify', () => {
     let dir: string;
     beforeAll(() => {
