@@ -10,7 +10,7 @@ export type {
 } from './types.js';
 export { OcspError, OcspRequestError, isOcspError, isOcspRequestError, type OcspErrorCode, type OcspRequestErrorCode } from './errors.js';
 export { parseCertificates } from './certificate.js';
-export { isPrivateKeyPem } from './pem.js';
+export { decodePemBody, isPrivateKeyPem, pemBlocks, pemLabels, type PemBlock } from './pem.js';
 export { isIssuedBy, namesIssuer } from './issuer.js';
 export { certIdFor, certIdEquals } from './cert-id.js';
 export { encodeOcspRequest, ocspGetUrl } from './request.js';
