@@ -1,7 +1,8 @@
 import type { CertIdHash } from '@staplewarm/ocsp';
 import { pairLeaves, pairWithinBundle, type NoOcspLeaf, type ScannedTarget } from './pair.js';
 import type { ScanProblem } from './problems.js';
-import { CertificateReader, type FoundCertificate } from './read.js';
+import { ScanError } from './errors.js';
+import { CertificateReader, DEFAULT_MAX_FILE_BYTES, type FoundCertificate } from './read.js';
 import { walkCertificatePaths } from './walk.js';
 
 export interface ScanOptions {
@@ -11,6 +12,12 @@ export interface ScanOptions {
   hash?: CertIdHash;
   /** Files read in parallel. @defaultValue 64 */
   readConcurrency?: number;
+  /**
+   * Largest certificate file read, in bytes: a larger one is reported (`too-large`) and never read,
+   * so `readConcurrency` readers hold at most `readConcurrency * (maxFileBytes + 1)` bytes of file
+   * at a time. @defaultValue 1,048,576 (1 MiB, `DEFAULT_MAX_FILE_BYTES`)
+   */
+  maxFileBytes?: number;
   /**
    * Receives the targets while the scan still reads, so fetching can start at once: first the leaves
    * paired within their own bundle (in a certbot tree, all of them), the rest when reading ends.
@@ -44,7 +51,11 @@ export interface ScanReport {
  * and returns what to warm plus a reason for everything that cannot be warmed.
  */
 export async function scanCertificateStores(paths: readonly string[], options: ScanOptions): Promise<ScanReport> {
-  const reader = new CertificateReader();
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1) {
+    throw new ScanError('invalid-option', `maxFileBytes must be a whole number of bytes >= 1, not ${String(options.maxFileBytes)}`);
+  }
+  const reader = new CertificateReader(maxFileBytes);
   const handout = new TargetHandout(options.onTargets, options.batchSize ?? 500);
   // Files are read as the walk finds them: a 50K-site tree takes seconds to walk.
   const feed = new FileFeed();

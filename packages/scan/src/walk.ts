@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { ScanProblem } from './problems.js';
+import { fileKind, fsProblem, type ScanProblem } from './problems.js';
 
 /** File endings that may hold certificates. */
 const CERT_EXTENSIONS = new Set(['.pem', '.crt', '.cer', '.der']);
@@ -24,7 +24,8 @@ export interface WalkResult {
 /**
  * Expands the given paths into candidate certificate files. Follows symbolic links (certbot's live/
  * links into archive/), visits each real directory once (so link loops end), and turns every
- * filesystem error into a ScanProblem naming the path. `onFile` hears of each file as soon as it is
+ * filesystem error into a ScanProblem naming the path; a FIFO, socket or device with a certificate's
+ * name (or named explicitly) is reported as `not-a-regular-file`, never opened. `onFile` hears of each file as soon as it is
  * found (so reading can start while the walk goes on); `files` comes back sorted.
  */
 export async function walkCertificatePaths(paths: readonly string[], onFile?: (path: string) => void): Promise<WalkResult> {
@@ -48,6 +49,14 @@ export async function walkCertificatePaths(paths: readonly string[], onFile?: (p
     onFile?.(path);
   };
 
+  // A FIFO, socket or device where a certificate file could be (by its name, or named on the
+  // command line): reported without being opened. Opening one could block (a FIFO) or have side
+  // effects (some devices); the reader's fstat still catches one swapped in after the walk.
+  const addSpecial = (path: string, kind: string, explicit: boolean): void => {
+    if (isKeyFileName(path) || (!explicit && !CERT_EXTENSIONS.has(extname(path).toLowerCase()))) return;
+    result.problems.push({ path, code: 'not-a-regular-file', detail: `${kind}; not read` });
+  };
+
   // `real` is the directory's resolved path: entries that are not links resolve under it, so a
   // 50K-site tree costs one readdir per directory and a stat only per symbolic link.
   const walkDirectory = async (path: string, real: string): Promise<void> => {
@@ -67,7 +76,7 @@ export async function walkCertificatePaths(paths: readonly string[], onFile?: (p
         // certbot's live/ holds links only; a key's link is skipped by name, never even followed.
         if (entry.isFile() || (entry.isSymbolicLink() && isKeyFileName(child))) return addFile(child, join(real, entry.name), false);
         if (entry.isSymbolicLink()) return visit(child, false);
-        return undefined; // sockets, fifos, devices
+        return addSpecial(child, fileKind(entry), false);
       }),
     );
   };
@@ -85,10 +94,13 @@ export async function walkCertificatePaths(paths: readonly string[], onFile?: (p
     }
     if (info.isDirectory()) await walkDirectory(path, real);
     else if (info.isFile()) addFile(path, real, explicit);
+    else addSpecial(path, fileKind(info), explicit);
   };
 
   for (const path of paths) await visit(path, true);
-  result.files.sort(); // parallel walking finishes in any order; reports should not
+  // Parallel walking finishes in any order; reports should not.
+  result.files.sort();
+  result.problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;
 }
 
@@ -117,13 +129,3 @@ function concurrencyLimit(max: number): <T>(call: () => Promise<T>) => Promise<T
 }
 
 function noop(): void {}
-
-function fsProblem(path: string, err: unknown): ScanProblem {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    return { path, code: 'not-found', detail: 'no such file or directory (or a dangling symbolic link)' };
-  }
-  if (code === 'ELOOP') return { path, code: 'symlink-loop', detail: 'symbolic link loop' };
-  const message = err instanceof Error ? err.message : String(err);
-  return { path, code: 'unreadable', detail: message };
-}
