@@ -59,7 +59,11 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   let tracked = new Map<string, ScannedTarget>();
   const scanOnce = async (): Promise<void> => {
     const startedAt = now();
-    const scan = await scanForServe(options.certs, tracked, { now: startedAt, hash: config.certIdHash });
+    const scan = await scanForServe(options.certs, tracked, {
+      now: startedAt,
+      hash: config.certIdHash,
+      maxFileBytes: config.maxCertFileBytes,
+    });
     const result = await scheduler.track(scan.targets);
     tracked = new Map(scan.targets.map((t) => [t.fingerprint, t]));
     const { report } = scan;

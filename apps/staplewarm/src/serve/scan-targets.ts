@@ -20,9 +20,9 @@ export interface ServeScan {
 export async function scanForServe(
   stores: readonly string[],
   previous: ReadonlyMap<string, ScannedTarget>,
-  options: { now: number; hash: CertIdHash },
+  options: { now: number; hash: CertIdHash; maxFileBytes?: number },
 ): Promise<ServeScan> {
-  const report = await scanCertificateStores(stores, { now: options.now, hash: options.hash });
+  const report = await scanCertificateStores(stores, { now: options.now, hash: options.hash, maxFileBytes: options.maxFileBytes });
   const unreadableStores = stores.filter((store) =>
     report.problems.some((p) => p.path === store && (p.code === 'not-found' || p.code === 'unreadable')),
   );

@@ -96,7 +96,12 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   let settlements = new Map<string, JobSettlement>();
   try {
     progress.start();
-    report = await scanCertificateStores(options.certs, { now: startedAt, hash: config.certIdHash, onTargets: enqueue });
+    report = await scanCertificateStores(options.certs, {
+      now: startedAt,
+      hash: config.certIdHash,
+      maxFileBytes: config.maxCertFileBytes,
+      onTargets: enqueue,
+    });
     scanning = false;
     scanSeconds = (now() - startedAt) / 1000;
     progress.scanned();
