@@ -104,6 +104,8 @@ describe('decodePemBody and pemLabels', () => {
     const text = `-----BEGIN PUBLIC KEY-----\nAA\n-----END PUBLIC KEY-----\n${pki.root.pem}${pki.issuer.pem}-----BEGIN X509 CRL-----\n`;
     expect(pemLabels(text)).toEqual(['PUBLIC KEY', 'CERTIFICATE', 'X509 CRL']);
     expect(pemLabels('-----BEGIN lower-----\n-----BEGIN -----\n')).toEqual([]);
+    expect(pemLabels(text, 2)).toEqual(['PUBLIC KEY', 'CERTIFICATE']);
+    expect(pemLabels(text, 3)).toEqual(['PUBLIC KEY', 'CERTIFICATE']); // the root and the issuer: two CERTIFICATE lines
   });
 });
 

@@ -75,12 +75,16 @@ function isLabelChar(code: number): boolean {
   return (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x20; // A-Z 0-9 space
 }
 
-/** The distinct labels of the text's BEGIN lines, in order of first appearance: for messages. */
-export function pemLabels(text: string): string[] {
+/**
+ * The distinct labels of the text's BEGIN lines, in order of first appearance: for messages.
+ * `maxLines` bounds the BEGIN lines looked at, so that a message about a hostile file costs little.
+ */
+export function pemLabels(text: string, maxLines = Infinity): string[] {
   const labels = new Set<string>();
+  let lines = 0;
   someBeginLabel(text, (start, end) => {
     labels.add(text.slice(start, end));
-    return false;
+    return ++lines >= maxLines;
   });
   return [...labels];
 }

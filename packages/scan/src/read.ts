@@ -139,9 +139,9 @@ export class CertificateReader {
   }
 }
 
-/** What a PEM file without a complete CERTIFICATE block holds instead. */
+/** What a PEM file without a complete CERTIFICATE block holds instead (its first 100 BEGIN lines say enough). */
 function noBlockDetail(text: string): string {
-  const labels = pemLabels(text);
+  const labels = pemLabels(text, 100);
   if (labels.length === 0) return 'no PEM CERTIFICATE block';
   const shown = labels.slice(0, 5).join(', ') + (labels.length > 5 ? ', ...' : '');
   return `no complete PEM CERTIFICATE block (BEGIN lines for: ${shown})`;
