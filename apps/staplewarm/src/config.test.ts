@@ -84,3 +84,16 @@ describe('per-host rates and service settings', () => {
     expect(() => loadConfig({}, { STAPLEWARM_SCAN_INTERVAL: '0' })).toThrow(/STAPLEWARM_SCAN_INTERVAL/);
   });
 });
+
+describe('relay listen address', () => {
+  it('defaults to 127.0.0.1:8080 and reads HOST:PORT or [IPv6]:PORT from --listen or STAPLEWARM_RELAY_LISTEN', () => {
+    expect(DEFAULTS.relayListen).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(loadConfig({ listen: '0.0.0.0:8888' }, {}).relayListen).toEqual({ host: '0.0.0.0', port: 8888 });
+    expect(loadConfig({}, { STAPLEWARM_RELAY_LISTEN: '[::1]:9000' }).relayListen).toEqual({ host: '::1', port: 9000 });
+  });
+
+  it('refuses anything else as a ConfigError naming the setting', () => {
+    expect(() => loadConfig({ listen: '8080' }, {})).toThrow(/^--listen: expected HOST:PORT/);
+    expect(() => loadConfig({}, { STAPLEWARM_RELAY_LISTEN: 'http://relay:80/' })).toThrow(/^STAPLEWARM_RELAY_LISTEN: expected HOST:PORT/);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AddressPolicyError, parseResponderAllow } from '@staplewarm/fetch/address-policy';
+import { DEFAULT_LISTEN, isRelayError, parseListenAddress, type ListenAddress } from '@staplewarm/relay/listen-address';
 import type { Command } from 'commander';
 import { escapeControl } from './escape.js';
 
@@ -65,6 +66,8 @@ export interface Config {
   shrinkRatio: number;
   /** STAPLEWARM_SHRINK_CONFIRM_SCANS. Consecutive scans that must agree before a shrink is accepted. */
   shrinkConfirmScans: number;
+  /** STAPLEWARM_RELAY_LISTEN / --listen. Where `staplewarm relay` answers OCSP requests. */
+  relayListen: ListenAddress;
 }
 
 /** Flags as commander hands them over (all optional; undefined = not given). */
@@ -81,6 +84,7 @@ export interface ConfigFlags {
   responderAllow?: string[];
   maxCertFileBytes?: string;
   timeout?: string;
+  listen?: string;
 }
 
 export class ConfigError extends Error {
@@ -315,6 +319,22 @@ export const SETTINGS: Settings = {
     default: 3,
     help: 'serve: consecutive scans that must agree before a suspected shrink is accepted',
     parse: (raw, source) => wholeNumber(raw, source, 1, 100),
+  },
+  relayListen: {
+    flag: '--listen <host:port>',
+    flagKey: 'listen',
+    env: 'STAPLEWARM_RELAY_LISTEN',
+    default: parseListenAddress(DEFAULT_LISTEN),
+    shownDefault: DEFAULT_LISTEN,
+    help: 'address the relay answers OCSP requests on, HOST:PORT or [IPv6]:PORT (0.0.0.0:8080 to serve other hosts)',
+    parse: (raw, source) => {
+      try {
+        return parseListenAddress(text(raw));
+      } catch (err) {
+        if (isRelayError(err)) throw new ConfigError(source, err.message);
+        throw err;
+      }
+    },
   },
 };
 

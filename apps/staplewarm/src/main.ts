@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerGet } from './commands/get.js';
+import { registerRelay } from './commands/relay.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerWarm } from './commands/warm.js';
@@ -41,6 +42,7 @@ const program = new Command()
 registerWarm(program);
 registerWorker(program);
 registerServe(program);
+registerRelay(program);
 registerGet(program);
 registerStatus(program);
 registerDemo(program);

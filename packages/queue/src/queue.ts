@@ -26,9 +26,12 @@ export class StapleQueue {
 
   /**
    * Adds one job per target. A target whose job is already queued (same fingerprint) is not added
-   * twice: BullMQ ignores a jobId it already holds.
+   * twice: BullMQ ignores a jobId it already holds. `urgent` (the relay's misses: a server is
+   * waiting) puts the jobs at the head of the wait list, so the next free worker slot takes them,
+   * still under the global and per-host limits. (BullMQ's `priority` would not: prioritized jobs
+   * wait until the plain wait list is empty.)
    */
-  async enqueue(targets: readonly StapleJobData[], opts: { batch?: number } = {}): Promise<void> {
+  async enqueue(targets: readonly StapleJobData[], opts: { batch?: number; urgent?: boolean } = {}): Promise<void> {
     const batch = opts.batch ?? 1_000;
     for (let i = 0; i < targets.length; i += batch) {
       await this.queue.addBulk(
@@ -41,6 +44,7 @@ export class StapleQueue {
             backoff: { type: 'staple' },
             removeOnComplete: true,
             removeOnFail: true,
+            ...(opts.urgent ? { lifo: true } : {}),
           },
         })),
       );

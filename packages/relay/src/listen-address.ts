@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { RelayError } from './errors.js';
 
+export { RelayError, isRelayError } from './errors.js';
+
 /** Where the relay listens. */
 export interface ListenAddress {
   host: string;

@@ -66,7 +66,12 @@ describe.skipIf(!ctx.available)('CertIdIndex', () => {
       });
     }
     expect(await ctx.redis.get(`${ctx.prefix}certid:${id}:${t.certId.serialNumber}`)).toBe(t.fingerprint);
-    expect(await index().certificate(id, t.certId.serialNumber)).toEqual({ fingerprint: t.fingerprint, staple: null, meta: null });
+    expect(await index().certificate(id, t.certId.serialNumber)).toEqual({
+      fingerprint: t.fingerprint,
+      staple: null,
+      stapleExpiresInMs: null,
+      meta: null,
+    });
     // Another issuer's halves, or the right name with another key, are not known.
     const other = issuerHashes(makeIssuer('ca one').name, makeIssuer('ca two').spki);
     expect(await index().issuer('sha1', hashes.sha1.issuerNameHash, other.sha1.issuerKeyHash)).toBeNull();
@@ -118,7 +123,7 @@ describe.skipIf(!ctx.available)('CertIdIndex', () => {
     const t = target('stapled', ca);
     await index().write([t]);
     const der = binaryDer(7);
-    await ctx.redis.set(`${ctx.prefix}staple:${t.fingerprint}`, der);
+    await ctx.redis.set(`${ctx.prefix}staple:${t.fingerprint}`, der, 'PX', 3 * DAY);
     await ctx.redis.hset(`${ctx.prefix}meta:${t.fingerprint}`, {
       names: 'stapled.test,www.stapled.test',
       mustStaple: '1',
@@ -126,9 +131,13 @@ describe.skipIf(!ctx.available)('CertIdIndex', () => {
       responder: 'http://ocsp.example.test/',
     });
     const id = issuerIdOf(issuerHashes(ca.name, ca.spki).sha256);
-    expect(await index().certificate(id, t.certId.serialNumber.toUpperCase())).toEqual({
+    const read = await index().certificate(id, t.certId.serialNumber.toUpperCase());
+    expect(read?.stapleExpiresInMs).toBeGreaterThan(3 * DAY - 60_000);
+    expect(read?.stapleExpiresInMs).toBeLessThanOrEqual(3 * DAY);
+    expect(read).toEqual({
       fingerprint: t.fingerprint,
       staple: der,
+      stapleExpiresInMs: read?.stapleExpiresInMs,
       meta: {
         names: ['stapled.test', 'www.stapled.test'],
         mustStaple: true,

@@ -36,6 +36,8 @@ export interface IndexedCertificate {
   fingerprint: string;
   /** `<p>staple:<fp>`: the DER to serve, or null when there is none. */
   staple: Buffer | null;
+  /** Milliseconds until Redis expires the staple (its `expiresAt`), by Redis's clock; null without a staple. */
+  stapleExpiresInMs: number | null;
   /** From `<p>meta:<fp>` (null when there is no meta: never attempted, or expired). */
   meta: {
     names: string[];
@@ -96,19 +98,23 @@ return 'ok'
 
 /**
  * KEYS: the certid key. ARGV: prefix.
- * Returns false, or { fp, staple DER or false, names, mustStaple, certNotAfter, responder } (meta
- * fields false when absent). Read-only; builds the staple and meta keys itself (single Redis only).
+ * Returns false, or { fp, staple DER or false, staple PTTL (ms, as text) or false, names, mustStaple,
+ * certNotAfter, responder } (meta fields false when absent). Read-only; builds the staple and meta
+ * keys itself (single Redis only).
  */
 const READ_CERTIFICATE = `
 local fp = redis.call('GET', KEYS[1])
 if not fp then return false end
-local der = redis.call('GET', ARGV[1] .. 'staple:' .. fp)
+local stapleKey = ARGV[1] .. 'staple:' .. fp
+local der = redis.call('GET', stapleKey)
+local ttl = false
+if der then ttl = tostring(redis.call('PTTL', stapleKey)) end
 local m = redis.call('HMGET', ARGV[1] .. 'meta:' .. fp, 'names', 'mustStaple', 'certNotAfter', 'responder')
-return { fp, der or false, m[1] or false, m[2] or false, m[3] or false, m[4] or false }
+return { fp, der or false, ttl, m[1] or false, m[2] or false, m[3] or false, m[4] or false }
 `;
 
 const WRITE_ISSUER_COMMAND = 'staplewarmCertIdIssuerV1';
-const READ_CERTIFICATE_COMMAND = 'staplewarmCertIdReadV1';
+const READ_CERTIFICATE_COMMAND = 'staplewarmCertIdReadV2';
 
 type ScriptArg = string | Buffer | number;
 type ScriptCall = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
@@ -187,9 +193,9 @@ export class CertIdIndex {
     const read = commandOf(this.redis, `${READ_CERTIFICATE_COMMAND}Buffer`);
     const reply = await read(1, this.keys.certId(issuerId, serialNumber), this.prefix);
     if (reply === null) return null;
-    if (!Array.isArray(reply) || reply.length !== 6)
+    if (!Array.isArray(reply) || reply.length !== 7)
       throw new StoreError('unexpected-reply', 'certid read script answered a reply of the wrong shape');
-    const [fp, der, names, mustStaple, certNotAfter, responder] = reply as (Buffer | null)[];
+    const [fp, der, ttl, names, mustStaple, certNotAfter, responder] = reply as (Buffer | null)[];
     if (!fp) throw new StoreError('unexpected-reply', 'certid read script answered no fingerprint');
     const text = (value: Buffer | null | undefined): string | undefined => (value ? value.toString('utf8') : undefined);
     const hasMeta = names !== null || mustStaple !== null || certNotAfter !== null || responder !== null;
@@ -197,6 +203,8 @@ export class CertIdIndex {
     return {
       fingerprint: fp.toString('utf8'),
       staple: der ?? null,
+      // PTTL is -1 only for a key without expiry, which the contract never writes: count it as expiring now.
+      stapleExpiresInMs: der && ttl ? Math.max(0, Number(ttl.toString('utf8'))) : null,
       meta: hasMeta
         ? {
             names: (text(names) ?? '').split(',').filter(Boolean),
