@@ -4,6 +4,7 @@ import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
+import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
 import { countBy } from '../warm/summary.js';
 import { startWorker } from '../worker/run-worker.js';
 import { ScanLoop } from './scan-loop.js';
@@ -37,6 +38,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   const now = options.now ?? Date.now;
   const prefix = queuePrefix(config.prefix);
   const store = new StapleStore(redis, { prefix: config.prefix });
+  const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
   const scheduler = new RefreshScheduler({
     queue: queue.queue,
@@ -64,7 +66,9 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
       hash: config.certIdHash,
       maxFileBytes: config.maxCertFileBytes,
     });
-    const result = await scheduler.track(scan.targets);
+    await certIdIndex.write(scan.targets); // the relay's CertID index, while the scan has each issuer's name
+    // Job data leaves out what only the index needs (BullMQ keeps one delayed job per certificate).
+    const result = await scheduler.track(scan.targets.map(jobDataOf));
     tracked = new Map(scan.targets.map((t) => [t.fingerprint, t]));
     const { report } = scan;
     log.info(

@@ -15,6 +15,7 @@ import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
+import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
 import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
 
 export interface WarmOptions {
@@ -46,6 +47,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   coldStart?.start(startedAt);
 
   const store = new StapleStore(redis, { prefix: config.prefix });
+  const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
   const prefix = queuePrefix(config.prefix);
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
   const toFetch = new Map<string, ScannedTarget>();
@@ -76,7 +78,11 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   // One batch of scan results: what is not fresh in Redis is tracked (before it is added: events
   // are not replayed) and enqueued.
   const enqueue = async (batch: ScannedTarget[]): Promise<void> => {
-    const states = options.force ? new Map<string, never>() : await store.states(batch.map((t) => t.fingerprint));
+    // The relay's CertID index, for every certificate scanned (fresh ones too), alongside the read.
+    const [states] = await Promise.all([
+      options.force ? new Map<string, never>() : store.states(batch.map((t) => t.fingerprint)),
+      certIdIndex.write(batch),
+    ]);
     const due = batch.filter((t) => options.force || needsFetch(states.get(t.fingerprint), startedAt, t.fingerprint));
     fresh += batch.length - due.length;
     if (due.length === 0) return;
@@ -85,7 +91,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     await trackerReady; // events are not replayed: listen before the first job is added
     tracker.track(due.map((t) => t.fingerprint));
     progress.setTotal(toFetch.size);
-    await queue.enqueue(due);
+    await queue.enqueue(due.map(jobDataOf));
   };
 
   // Connecting the event reader overlaps the scan's start; the first batch waits for it.
