@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StaplewarmMetrics, startMetricsServer } from '@staplewarm/metrics';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/services.js';
+import { rangeCoversMajor } from './node-range.js';
 import { REPO_ROOT } from './tools.js';
 
 interface Stage {
@@ -38,6 +39,20 @@ function stages(): Stage[] {
   return result;
 }
 
+/** The root package.json and every workspace's, with their paths relative to the repository. */
+function packageManifests(): { file: string; pkg: { engines?: { node?: string } } }[] {
+  const files = ['package.json', 'test/package.json'];
+  for (const folder of ['packages', 'apps']) {
+    for (const name of readdirSync(path.join(REPO_ROOT, folder))) {
+      if (existsSync(path.join(REPO_ROOT, folder, name, 'package.json'))) files.push(`${folder}/${name}/package.json`);
+    }
+  }
+  return files.map((file) => ({
+    file,
+    pkg: JSON.parse(readFileSync(path.join(REPO_ROOT, file), 'utf8')) as { engines?: { node?: string } },
+  }));
+}
+
 const instruction = (stage: Stage, keyword: string): string[] =>
   stage.lines.filter((line) => line.startsWith(`${keyword} `)).map((line) => line.slice(keyword.length + 1).trim());
 
@@ -45,14 +60,27 @@ describe('Dockerfile', () => {
   const all = stages();
   const runtime = all.at(-1) as Stage;
 
-  it('runs on a Node.js LTS slim image that the engines field accepts', () => {
+  it("runs on a Node.js LTS slim image whose every release satisfies each package.json's engines range", () => {
+    const engines = packageManifests().flatMap(({ file, pkg }) => (pkg.engines?.node ? [{ file, range: pkg.engines.node }] : []));
+    expect(engines.map((e) => e.file)).toContain('package.json');
     for (const stage of all) {
       const match = /^node:(\d+)-[\w-]*slim$/.exec(stage.from);
       expect(match, stage.from).not.toBeNull();
       const major = Number(match?.[1]);
       expect(major % 2, `${stage.from}: LTS lines are even`).toBe(0);
-      expect(major).toBeGreaterThanOrEqual(22);
+      // The tag floats within its major line: any of its releases may be the one pulled.
+      for (const { file, range } of engines) expect(rangeCoversMajor(range, major), `${stage.from} against ${file}: "${range}"`).toBe(true);
     }
+  });
+
+  it('reads engines ranges as npm does (the reader the check above relies on)', () => {
+    expect(rangeCoversMajor('^20.19.0 || >=22.12.0', 24)).toBe(true);
+    expect(rangeCoversMajor('^20.19.0 || >=22.12.0', 22)).toBe(false); // 22.0.0 .. 22.11.x are refused
+    expect(rangeCoversMajor('^20.19.0 || >=22.12.0', 20)).toBe(false);
+    expect(rangeCoversMajor('>=20.0.0 <24.0.0', 22)).toBe(true);
+    expect(rangeCoversMajor('>=20.0.0 <24.0.0', 24)).toBe(false);
+    expect(rangeCoversMajor('^22.0.0 || ^24.0.0', 24)).toBe(true);
+    expect(() => rangeCoversMajor('>=22', 24)).toThrow(/unsupported/);
   });
 
   it('installs production dependencies only, without lifecycle scripts (no `prepare` build)', () => {
