@@ -8,8 +8,8 @@
 # build (all dependencies, TypeScript -> dist/) and deps (production dependencies only) ->
 # runtime (node + production node_modules + dist/ and bin/ of each workspace, non-root).
 # Size: an estimate, not a measurement (no Docker engine where this was written): node:24-slim
-# (~220-240 MB unpacked, ~75 MB compressed) + ~29 MB of production node_modules + ~2 MB of dist/
-# = ~255 MB unpacked, ~85 MB compressed. `docker image ls staplewarm` shows the real figure.
+# (~220-240 MB unpacked, ~75 MB compressed) + ~26 MB of production node_modules + ~2 MB of dist/
+# = ~250 MB unpacked, ~85 MB compressed. `docker image ls staplewarm` shows the real figure.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
