@@ -9,6 +9,7 @@ import { registerWorker } from './commands/worker.js';
 import { guardProcessOutput } from './console-guard.js';
 import { escapeControl } from './escape.js';
 import { redactUrlsIn, Secrets } from './redact.js';
+import { VERSION } from './version.js';
 
 // Each command declares its options here and imports what it runs inside its action: a command
 // loads only its own modules (warm: no serve, demo or HTTP server code), which is ~70 ms of the
@@ -33,7 +34,7 @@ if (shownArgs.some((arg, i) => arg !== process.argv[i + 1])) {
 const program = new Command()
   .name('staplewarm')
   .description('Bulk OCSP staple warming: fetch, verify and store OCSP responses for OpenResty in Redis')
-  .version('0.1.0')
+  .version(VERSION)
   // commander quotes a bad argument back ("unknown option '--redis-url=redis://:pw@h'"). Set before
   // the commands are added: they inherit it.
   .configureOutput({ outputError: (text, write) => write(`${shown(text.trimEnd())}\n`) })

@@ -23,7 +23,7 @@ describe('GET or POST by URL length (RFC 5019 section 5)', () => {
     expect(result.attempts).toEqual([]);
     const [req] = server.requests;
     expect(req?.method).toBe('GET');
-    expect(req?.headers['user-agent']).toBe('staplewarm/0.1');
+    expect(req?.headers['user-agent']).toBe('staplewarm');
     expect(Buffer.from(decodeURIComponent(req?.path.slice('/ocsp/'.length) ?? ''), 'base64')).toEqual(der);
   });
 

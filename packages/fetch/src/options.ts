@@ -23,8 +23,8 @@ export interface OcspClientOptions {
    */
   connectionsPerOrigin?: number;
   /**
-   * `User-Agent` header sent with every request.
-   * @defaultValue 'staplewarm/0.1'
+   * `User-Agent` header sent with every request (the staplewarm CLI sends `staplewarm/<its version>`).
+   * @defaultValue 'staplewarm'
    */
   userAgent?: string;
   /**
@@ -73,7 +73,7 @@ export const DEFAULT_OCSP_CLIENT_OPTIONS: Readonly<ResolvedOcspClientOptions> = 
   responseTimeoutMs: 5000,
   maxBodyBytes: 65_536,
   connectionsPerOrigin: 32,
-  userAgent: 'staplewarm/0.1',
+  userAgent: 'staplewarm',
   maxGetUrlBytes: 255,
   responderAllow: Object.freeze([]) as readonly string[],
   maxUrls: MAX_OCSP_URLS,

@@ -1,5 +1,6 @@
 import { OcspClient } from '@staplewarm/fetch';
 import type { Config } from '../config.js';
+import { USER_AGENT } from '../version.js';
 
 /**
  * The OCSP client of every command that fetches (worker, serve, warm): a connection for every job in
@@ -14,5 +15,6 @@ export function ocspClientFor(
     responseTimeoutMs: config.responseTimeoutMs,
     connectionsPerOrigin: config.concurrency,
     responderAllow: config.responderAllow,
+    userAgent: USER_AGENT,
   });
 }
