@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# staplewarm: one image for every command (worker, serve, scan, warm, relay, status, get).
+# staplewarm: one image for every command (worker, serve, relay, warm, status, get, ...).
 #
 #   docker build -t staplewarm .
 #   docker run --rm -e REDIS_URL=redis://redis:6379 staplewarm worker
@@ -63,7 +63,7 @@ COPY --from=build /out/ ./
 USER node
 EXPOSE 9464
 # /healthz answers while the process runs its metrics server (every long-running command does).
-# One-shot commands (warm, scan, status, get) exit before the first check.
+# One-shot commands (warm, status, get, ...) exit before the first check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.STAPLEWARM_METRICS_PORT || 9464) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM (Docker's default stop signal) lets a worker finish its jobs in flight and exit.
