@@ -2,14 +2,15 @@
  * `/metrics` for the long-running commands (worker, serve, warm): the one place that decides whether
  * metrics are on (`--metrics-port` / STAPLEWARM_METRICS_PORT, 0 = off), binds the server
  * (`--metrics-host`), adapts StaplewarmMetrics to the worker's observer, and keeps the shared-state
- * gauges fresh.
+ * gauges fresh: a scrape is answered once the first snapshots are in, and after a fresh store
+ * snapshot when this process stored many staples since the last one (see MetricsSnapshots).
  */
-import { StaplewarmMetrics, startMetricsServer } from '@staplewarm/metrics';
+import { StaplewarmMetrics, startMetricsServer, type MetricsSource } from '@staplewarm/metrics';
 import { StapleQueue, type StapleLogger, type StapleObserver } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from './config.js';
-import { MetricsSnapshots } from './worker/metrics-snapshots.js';
+import { MetricsSnapshots, type MetricsSnapshotsOptions } from './worker/metrics-snapshots.js';
 
 export interface MetricsEndpoint {
   /** The registry to report to; undefined when metrics are off. */
@@ -30,7 +31,7 @@ export interface MetricsEndpointOptions {
    * Omit (or `snapshots: false`) in processes whose gauges another process reports.
    */
   redis?: Redis;
-  snapshots?: false | { queueEveryMs?: number; storeEveryMs?: number };
+  snapshots?: false | Pick<MetricsSnapshotsOptions, 'queueEveryMs' | 'storeEveryMs' | 'certificateStates'>;
 }
 
 const OFF: MetricsEndpoint = { metrics: undefined, observer: undefined, url: undefined, close: () => Promise.resolve() };
@@ -42,9 +43,6 @@ export async function startMetricsEndpoint(
 ): Promise<MetricsEndpoint> {
   if (config.metricsPort === 0) return OFF;
   const metrics = new StaplewarmMetrics();
-  const server = await startMetricsServer(metrics, { port: config.metricsPort, host: config.metricsHost });
-  options.log.info({ url: server.url }, `metrics: serving ${server.url}`);
-
   let snapshots: MetricsSnapshots | undefined;
   let queue: StapleQueue | undefined;
   if (options.redis && options.snapshots !== false) {
@@ -58,9 +56,12 @@ export async function startMetricsEndpoint(
     });
     snapshots.start();
   }
+  const source = snapshots ? scrapedAfter(metrics, snapshots) : metrics;
+  const server = await startMetricsServer(source, { port: config.metricsPort, host: config.metricsHost });
+  options.log.info({ url: server.url }, `metrics: serving ${server.url}`);
   return {
     metrics,
-    observer: metricsObserver(metrics, options.log),
+    observer: metricsObserver(metrics, options.log, snapshots),
     url: server.url,
     close: async () => {
       await snapshots?.stop();
@@ -75,7 +76,7 @@ export async function startMetricsEndpoint(
  * sides (the compiler checks it here); a metric that refuses a value is logged once, never thrown
  * into a job.
  */
-export function metricsObserver(metrics: StaplewarmMetrics, log: StapleLogger): StapleObserver {
+export function metricsObserver(metrics: StaplewarmMetrics, log: StapleLogger, snapshots?: MetricsSnapshots): StapleObserver {
   let warned = false;
   const guard = (report: () => void): void => {
     try {
@@ -86,8 +87,49 @@ export function metricsObserver(metrics: StaplewarmMetrics, log: StapleLogger): 
     }
   };
   return {
-    fetchObserved: (host, outcome, seconds) => guard(() => metrics.fetchObserved(host, outcome, seconds)),
+    fetchObserved: (host, outcome, seconds) => {
+      guard(() => metrics.fetchObserved(host, outcome, seconds));
+      // A verified good or revoked response: the worker is writing it to the store now.
+      if (outcome === 'ok') snapshots?.staplesStored();
+    },
     rateLimited: (host, seconds) => guard(() => metrics.rateLimited(host, seconds)),
     revocationSeen: () => guard(() => metrics.revocationSeen()),
   };
+}
+
+/** `metrics` as /metrics serves it: each scrape first brings the shared-state gauges up to date. */
+function scrapedAfter(metrics: StaplewarmMetrics, snapshots: MetricsSnapshots): MetricsSource {
+  return {
+    get contentType() {
+      return metrics.contentType;
+    },
+    text: async () => {
+      await snapshots.beforeScrape();
+      return metrics.text();
+    },
+  };
+}
+
+/**
+ * The shared-state gauges as of now, taken once: what `warm --textfile` writes is the store and the
+ * queue as the run leaves them (a SCAN of meta: about a second per 50K certificates).
+ */
+export async function snapshotSharedState(
+  metrics: StaplewarmMetrics,
+  redis: Redis,
+  options: { prefix: string; log: StapleLogger; certificateStates?: boolean },
+): Promise<void> {
+  const queue = new StapleQueue({ connection: redis, prefix: queuePrefix(options.prefix) });
+  const snapshots = new MetricsSnapshots({
+    metrics,
+    queue,
+    store: new StapleStore(redis, { prefix: options.prefix }),
+    log: options.log,
+    certificateStates: options.certificateStates,
+  });
+  try {
+    await Promise.all([snapshots.queueJobs(), snapshots.certificates()]);
+  } finally {
+    await queue.close();
+  }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StapleLogger } from '@staplewarm/queue';
+import type { Redis } from 'ioredis';
 import { loadConfig, settingOption, type Config, type ConfigFlags } from '../config.js';
 import { jsonForTerminal } from '../escape.js';
 import { createLogger } from '../log.js';
@@ -37,7 +38,7 @@ export function registerWarm(program: Command): void {
     const log = createLogger(config);
     const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     await (await import('../eviction-check.js')).warnIfRedisEvicts(redis, log, { stderr: true });
-    const telemetry = config.metricsPort > 0 || flags.textfile ? await startTelemetry(config, log) : undefined;
+    const telemetry = config.metricsPort > 0 || flags.textfile ? await startTelemetry(config, log, redis) : undefined;
     try {
       const summary = await runWarm(redis, {
         certs: flags.certs,
@@ -60,19 +61,24 @@ export function registerWarm(program: Command): void {
 
 /**
  * The cold-start figures, for `/metrics` (`--metrics-port`) and/or `--textfile`. Opt-in for warm, so
- * prom-client and the HTTP server are loaded only then.
+ * prom-client and the HTTP server are loaded only then. The store's gauges (staple expiry, lifetime
+ * buckets) and the queue's come from Redis; certificates by state are the run's own (runWarm).
  */
-async function startTelemetry(config: Config, log: StapleLogger) {
-  const [{ metricsObserver, startMetricsEndpoint }, { StaplewarmMetrics, writeTextfile }] = await Promise.all([
+async function startTelemetry(config: Config, log: StapleLogger, redis: Redis) {
+  const [{ metricsObserver, snapshotSharedState, startMetricsEndpoint }, { StaplewarmMetrics, writeTextfile }] = await Promise.all([
     import('../metrics-endpoint.js'),
     import('@staplewarm/metrics'),
   ]);
-  const endpoint = await startMetricsEndpoint(config, { log });
+  const endpoint = await startMetricsEndpoint(config, { log, redis, snapshots: { certificateStates: false } });
   const metrics = endpoint.metrics ?? new StaplewarmMetrics({ defaultMetrics: false });
   return {
     metrics,
     observer: endpoint.observer ?? metricsObserver(metrics, log),
-    writeTextfile: (path: string) => writeTextfile(metrics, path),
+    writeTextfile: async (path: string) => {
+      // The store as this run leaves it, not as it was at the last timed snapshot (or never).
+      await snapshotSharedState(metrics, redis, { prefix: config.prefix, log, certificateStates: false });
+      await writeTextfile(metrics, path);
+    },
     close: () => endpoint.close(),
   };
 }
