@@ -1,11 +1,12 @@
 /** X.509 certificates (RFC 5280) to ParsedCertificate: PEM bundles or a single DER certificate. */
 import { createHash } from 'node:crypto';
 import { readExtensionFields } from './certificate-extensions.js';
+import { DerError } from './der.js';
 import { OcspError } from './errors.js';
 import { ATTRIBUTE_NAMES, OID } from './oids.js';
 import { certificateBlocks, looksLikePem } from './pem.js';
 import type { ParsedCertificate } from './types.js';
-import { readNameAttributes, readX509 } from './x509.js';
+import { readX509 } from './x509.js';
 
 /** A DNS-looking common name (optionally a wildcard): used only when there is no SAN. */
 const HOSTNAME_LIKE = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/;
@@ -42,16 +43,16 @@ export function parseCertificates(input: Buffer | string, source = 'input'): Par
   }
 }
 
-/** One DER certificate (no trailing bytes). Throws a plain Error or DerError; callers wrap it. */
+/** One DER certificate (no trailing bytes). Throws DerError (and nothing else); callers wrap it. */
 export function parseCertificateDer(input: Buffer): ParsedCertificate {
-  if (input.length === 0) throw new Error('empty certificate');
+  if (input.length === 0) throw new DerError('truncated', 'empty certificate');
   // Own copy, outside Buffer's shared 8 KiB pool: the fields below are views into it, and a pooled
   // copy would keep alive whatever else shares its slab (50K certificates: ~40 MB more).
   const der = Buffer.allocUnsafeSlow(input.length);
   input.copy(der);
   const x509 = readX509(der);
   const ext = readExtensionFields(x509.extensions);
-  const subject = readNameAttributes(x509.subjectNameDer);
+  const subject = x509.subjectAttributes;
   const commonName = subject.find((attribute) => attribute.type === OID.commonName)?.value.toLowerCase();
   const dnsNames = ext.sanDnsNames.length > 0 ? ext.sanDnsNames : commonName && HOSTNAME_LIKE.test(commonName) ? [commonName] : [];
   return {

@@ -2,6 +2,7 @@
  * OCSPResponse (RFC 6960 4.2.1) decoding: one pass over the DER, reading only what verification and
  * display need. Nothing here checks signatures or times: see verify.ts.
  */
+import { readExtensionFields } from './certificate-extensions.js';
 import {
   type AlgorithmIdentifier,
   DerError,
@@ -11,9 +12,13 @@ import {
   contents,
   contextTag,
   encoding,
+  expectEnd,
   expectTag,
-  readBitStringBytes,
+  fields,
   readAlgorithmIdentifier,
+  readBitStringBytes,
+  readInteger,
+  readNull,
   readOid,
   readRoot,
   readSmallInt,
@@ -22,6 +27,7 @@ import {
 import { OcspError } from './errors.js';
 import { OID } from './oids.js';
 import type { CertStatus, OcspResponseStatus, RevocationReason } from './types.js';
+import { readExtensions, readName, readX509 } from './x509.js';
 
 /** RFC 6960 OCSPResponseStatus; 4 is not used. */
 const RESPONSE_STATUS: readonly ('successful' | OcspResponseStatus | undefined)[] = [
@@ -105,21 +111,23 @@ export function readOcspResponse(der: Buffer): OcspResponseFields {
  * OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
  * ResponseBytes ::= SEQUENCE { responseType OBJECT IDENTIFIER, response OCTET STRING }
  * ```
+ * The whole response is checked, not only the fields read: the bytes are stapled as they are, and
+ * a TLS client's parser (OpenSSL, Go) refuses a response with any part of it malformed.
  */
 function readResponse(der: Buffer): OcspResponseFields {
   const root = expectTag(readRoot(der), TAG.SEQUENCE, 'OCSPResponse');
-  const [statusTlv, bytesTlv] = children(der, root);
+  const [statusTlv, bytesTlv] = fields(der, root, 2, 'OCSPResponse');
   const statusCode = readSmallInt(der, expectTag(statusTlv, TAG.ENUMERATED, 'responseStatus'));
   const responseStatus = RESPONSE_STATUS[statusCode];
-  if (responseStatus === undefined) throw new DerError(`unknown responseStatus ${statusCode}`);
-  if (responseStatus !== 'successful') return { responseStatus };
+  if (responseStatus === undefined) throw new DerError('unknown-value', `unknown responseStatus ${statusCode}`);
+  if (responseStatus !== 'successful' && !bytesTlv) return { responseStatus };
 
-  const explicit = expectTag(bytesTlv, contextTag(0, true), 'responseBytes');
-  const responseBytes = expectTag(children(der, explicit)[0], TAG.SEQUENCE, 'ResponseBytes');
-  const [typeTlv, octets] = children(der, responseBytes);
+  const [responseBytes] = fields(der, expectTag(bytesTlv, contextTag(0, true), 'responseBytes'), 1, 'responseBytes');
+  const [typeTlv, octets] = fields(der, expectTag(responseBytes, TAG.SEQUENCE, 'ResponseBytes'), 2, 'ResponseBytes');
   const responseType = readOid(der, expectTag(typeTlv, TAG.OID, 'responseType'));
-  if (responseType !== OID.pkixOcspBasic) throw new DerError(`responseType ${responseType} is not id-pkix-ocsp-basic`);
   const inner = expectTag(octets, TAG.OCTET_STRING, 'response');
+  if (responseStatus !== 'successful') return { responseStatus };
+  if (responseType !== OID.pkixOcspBasic) throw new DerError('unsupported', `responseType ${responseType} is not id-pkix-ocsp-basic`);
   return { responseStatus, basic: readBasic(der, inner) };
 }
 
@@ -131,27 +139,39 @@ function readResponse(der: Buffer): OcspResponseFields {
  *   producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse,
  *   responseExtensions [1] EXPLICIT Extensions OPTIONAL }
  * ```
+ * Each certificate in `certs` must parse as one (responder.ts reads the one that signed).
  */
 function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
-  const basic = expectTag(children(der, octets)[0], TAG.SEQUENCE, 'BasicOCSPResponse');
-  if (basic.end !== octets.end) throw new DerError('trailing bytes after BasicOCSPResponse');
-  const [tbsTlv, algTlv, sigTlv, certsTlv] = children(der, basic);
+  const [basicTlv] = fields(der, octets, 1, 'response');
+  const basic = expectTag(basicTlv, TAG.SEQUENCE, 'BasicOCSPResponse');
+  const [tbsTlv, algTlv, sigTlv, certsTlv] = fields(der, basic, 4, 'BasicOCSPResponse');
   const tbs = expectTag(tbsTlv, TAG.SEQUENCE, 'tbsResponseData');
 
-  const fields = children(der, tbs);
-  let at = fields[0]?.tag === contextTag(0, true) ? 1 : 0;
-  const responderId = readResponderId(der, fields[at++]);
-  const producedAt = readTime(der, expectTag(fields[at++], TAG.GENERALIZED_TIME, 'producedAt'));
-  const responsesTlv = expectTag(fields[at], TAG.SEQUENCE, 'responses');
+  const parts = children(der, tbs);
+  let at = 0;
+  if (parts[0]?.tag === contextTag(0, true)) {
+    const [version] = fields(der, parts[0], 1, 'version');
+    readInteger(der, expectTag(version, TAG.INTEGER, 'version'));
+    at = 1;
+  }
+  const responderId = readResponderId(der, parts[at++]);
+  const producedAt = readTime(der, expectTag(parts[at++], TAG.GENERALIZED_TIME, 'producedAt'));
+  const responsesTlv = expectTag(parts[at++], TAG.SEQUENCE, 'responses');
   const responses = children(der, responsesTlv).map((single) => readSingle(der, single));
+  if (parts[at]?.tag === contextTag(1, true)) readExtensions(der, parts[at++]!);
+  expectEnd(parts[at], 'tbsResponseData');
 
   const signatureAlgorithm = readAlgorithmIdentifier(der, algTlv, 'signatureAlgorithm');
   const signature = readBitStringBytes(der, expectTag(sigTlv, TAG.BIT_STRING, 'signature'));
 
   const certs: Buffer[] = [];
   if (certsTlv) {
-    const list = expectTag(children(der, expectTag(certsTlv, contextTag(0, true), 'certs'))[0], TAG.SEQUENCE, 'certs');
-    for (const cert of children(der, list)) certs.push(encoding(der, expectTag(cert, TAG.SEQUENCE, 'Certificate')));
+    const [list] = fields(der, expectTag(certsTlv, contextTag(0, true), 'certs'), 1, 'certs');
+    for (const cert of children(der, expectTag(list, TAG.SEQUENCE, 'certs'))) {
+      const certDer = encoding(der, expectTag(cert, TAG.SEQUENCE, 'Certificate'));
+      readExtensionFields(readX509(certDer).extensions);
+      certs.push(certDer);
+    }
   }
   return {
     tbsResponseData: encoding(der, tbs),
@@ -166,12 +186,16 @@ function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
 
 function readResponderId(der: Buffer, tlv: Tlv | undefined): ResponderId {
   if (tlv?.tag === contextTag(1, true)) {
-    return { byName: encoding(der, expectTag(children(der, tlv)[0], TAG.SEQUENCE, 'responderID byName')) };
+    const [name] = fields(der, tlv, 1, 'responderID byName');
+    readName(der, expectTag(name, TAG.SEQUENCE, 'responderID byName'));
+    return { byName: encoding(der, name!) };
   }
   if (tlv?.tag === contextTag(2, true)) {
-    return { byKey: contents(der, expectTag(children(der, tlv)[0], TAG.OCTET_STRING, 'responderID byKey')) };
+    const [keyHash] = fields(der, tlv, 1, 'responderID byKey');
+    return { byKey: contents(der, expectTag(keyHash, TAG.OCTET_STRING, 'responderID byKey')) };
   }
-  throw new DerError('responderID: neither byName nor byKey');
+  if (!tlv) throw new DerError('missing', 'responderID: missing');
+  throw new DerError('unexpected-tag', 'responderID: neither byName nor byKey');
 }
 
 /**
@@ -180,49 +204,54 @@ function readResponderId(der: Buffer, tlv: Tlv | undefined): ResponderId {
  *   nextUpdate [0] EXPLICIT GeneralizedTime OPTIONAL, singleExtensions [1] EXPLICIT Extensions OPTIONAL }
  * CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT UnknownInfo }
  * RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
+ * UnknownInfo ::= NULL
  * ```
  */
 function readSingle(der: Buffer, single: Tlv): SingleResponseFields {
-  const [certIdTlv, statusTlv, thisUpdateTlv, nextTlv] = children(der, expectTag(single, TAG.SEQUENCE, 'SingleResponse'));
+  const parts = fields(der, expectTag(single, TAG.SEQUENCE, 'SingleResponse'), 5, 'SingleResponse');
+  const [certIdTlv, statusTlv, thisUpdateTlv] = parts;
   const out: SingleResponseFields = {
     certId: readCertId(der, expectTag(certIdTlv, TAG.SEQUENCE, 'certID')),
     status: 'unknown',
-    thisUpdate: readTime(der, expectTag(thisUpdateTlv, TAG.GENERALIZED_TIME, 'thisUpdate')),
+    thisUpdate: new Date(0),
   };
-  if (!statusTlv) throw new DerError('certStatus: missing');
+  if (!statusTlv) throw new DerError('missing', 'certStatus: missing');
   if (statusTlv.tag === contextTag(0, false)) {
+    readNull(statusTlv, 'certStatus good');
     out.status = 'good';
   } else if (statusTlv.tag === contextTag(1, true)) {
     out.status = 'revoked';
-    const [timeTlv, reasonTlv] = children(der, statusTlv);
+    const [timeTlv, reasonTlv] = fields(der, statusTlv, 2, 'RevokedInfo');
     out.revocationTime = readTime(der, expectTag(timeTlv, TAG.GENERALIZED_TIME, 'revocationTime'));
     if (reasonTlv) {
-      const enumerated = expectTag(
-        children(der, expectTag(reasonTlv, contextTag(0, true), 'revocationReason'))[0],
-        TAG.ENUMERATED,
-        'CRLReason',
-      );
-      const reason = REVOCATION_REASONS[readSmallInt(der, enumerated)];
-      if (reason === undefined) throw new DerError('unknown CRLReason');
+      const [enumerated] = fields(der, expectTag(reasonTlv, contextTag(0, true), 'revocationReason'), 1, 'revocationReason');
+      const reason = REVOCATION_REASONS[readSmallInt(der, expectTag(enumerated, TAG.ENUMERATED, 'CRLReason'))];
+      if (reason === undefined) throw new DerError('unknown-value', 'unknown CRLReason');
       out.revocationReason = reason;
     }
-  } else if (statusTlv.tag !== contextTag(2, false)) {
-    throw new DerError(`certStatus: unexpected tag 0x${statusTlv.tag.toString(16)}`);
+  } else if (statusTlv.tag === contextTag(2, false)) {
+    readNull(statusTlv, 'certStatus unknown');
+  } else {
+    throw new DerError('unexpected-tag', `certStatus: unexpected tag 0x${statusTlv.tag.toString(16)}`);
   }
-  if (nextTlv?.tag === contextTag(0, true)) {
-    out.nextUpdate = readTime(der, expectTag(children(der, nextTlv)[0], TAG.GENERALIZED_TIME, 'nextUpdate'));
+  out.thisUpdate = readTime(der, expectTag(thisUpdateTlv, TAG.GENERALIZED_TIME, 'thisUpdate'));
+  let at = 3;
+  if (parts[at]?.tag === contextTag(0, true)) {
+    const [time] = fields(der, parts[at++]!, 1, 'nextUpdate');
+    out.nextUpdate = readTime(der, expectTag(time, TAG.GENERALIZED_TIME, 'nextUpdate'));
   }
+  if (parts[at]?.tag === contextTag(1, true)) readExtensions(der, parts[at++]!);
+  expectEnd(parts[at], 'SingleResponse');
   return out;
 }
 
 /** CertID ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, issuerNameHash, issuerKeyHash, serialNumber } */
 function readCertId(der: Buffer, tlv: Tlv): ResponseCertId {
-  const [algTlv, nameTlv, keyTlv, serialTlv] = children(der, tlv);
-  const algorithm = children(der, expectTag(algTlv, TAG.SEQUENCE, 'CertID.hashAlgorithm'));
+  const [algTlv, nameTlv, keyTlv, serialTlv] = fields(der, tlv, 4, 'CertID');
   return {
-    hashAlgorithmOid: readOid(der, expectTag(algorithm[0], TAG.OID, 'CertID.hashAlgorithm.algorithm')),
+    hashAlgorithmOid: readAlgorithmIdentifier(der, algTlv, 'CertID.hashAlgorithm').oid,
     issuerNameHash: contents(der, expectTag(nameTlv, TAG.OCTET_STRING, 'issuerNameHash')).toString('hex'),
     issuerKeyHash: contents(der, expectTag(keyTlv, TAG.OCTET_STRING, 'issuerKeyHash')).toString('hex'),
-    serialNumber: contents(der, expectTag(serialTlv, TAG.INTEGER, 'serialNumber')).toString('hex'),
+    serialNumber: readInteger(der, expectTag(serialTlv, TAG.INTEGER, 'serialNumber')).toString('hex'),
   };
 }
