@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { USAGE, UsageError, parseArgs } from './lib/args.js';
 import { cachedPki } from './lib/pki.js';
+import { RELAY_SCENARIO, relayScenarioReport, runRelayScenario } from './lib/relay.js';
 import { peerScenarioReport, queueScenarioReport } from './lib/report.js';
 import { SCENARIOS, runPeerScenario, runQueueScenario } from './lib/scenarios.js';
 import { startRedis } from './lib/services.js';
@@ -34,6 +35,12 @@ async function main() {
       const result = await runPeerScenario({ redis, pki: peerPki, out: options.out, log });
       results.push(result);
       report.push(peerScenarioReport(result));
+    }
+    if (options.scenarios.includes('relay')) {
+      const relayPki = await cachedPki(options.out, RELAY_SCENARIO.certificates, log);
+      const result = await runRelayScenario({ redis, pki: relayPki, out: options.out, log });
+      results.push(result);
+      report.push(relayScenarioReport(result));
     }
   } finally {
     await redis.stop();

@@ -63,6 +63,8 @@ export class OcspRelay {
   /** Fingerprints this process asked a fetch for, and until when it will not ask again. */
   private readonly asked: MemoryCache<true>;
   private readonly lookups = new SingleFlight<RelayAnswer>();
+  /** What each exact request form asks (see `read`). */
+  private readonly forms = new Map<string, { requested: IndexedHashCertId; key: string } | RelayAnswer>();
   private readonly closing = new AbortController();
   private readonly warnedHashes = new Set<string>();
 
@@ -86,18 +88,26 @@ export class OcspRelay {
 
   /** Answers one request. Never throws: Redis or queue failures become a 503 answer. */
   async answer(form: RequestForm): Promise<RelayAnswer> {
-    const reading = readRequestForm(form);
-    if (!reading.ok) return malformed(reading.reason);
-    const [requested, ...more] = reading.request.certIds;
-    // RFC 5019 2.1.1: one Request per OCSPRequest; answering only the first would look like an answer for all.
-    if (!requested || more.length > 0) return malformed(`${reading.request.certIds.length} CertIDs in one request (one is allowed)`);
-    if (!hasIndexedHash(requested)) {
-      return unauthorized('unauthorized', `CertID hash ${requested.hashAlgorithmOid} is neither SHA-1 nor SHA-256`);
-    }
-    const key = certIdKey(requested);
-    const remembered = this.remembered.get(key, this.now());
+    const read = this.read(form);
+    if ('kind' in read) return read;
+    const remembered = this.remembered.get(read.key, this.now());
     if (remembered) return this.fromMemory(remembered);
-    return this.lookups.run(key, () => this.lookUp(requested, key));
+    return this.lookups.run(read.key, () => this.lookUp(read.requested, read.key));
+  }
+
+  /**
+   * The CertID a request asks about, or the answer that refuses it. Servers send the same few
+   * requests over and over (one per certificate, refreshed hourly by every worker), so the result is
+   * remembered by the request's exact form: a repeated request costs one Map lookup, not a parse.
+   */
+  private read(form: RequestForm): { requested: IndexedHashCertId; key: string } | RelayAnswer {
+    const formKey = form.method === 'GET' ? `G${form.target}` : `P${form.body.toString('latin1')}`;
+    const known = this.forms.get(formKey);
+    if (known) return known;
+    const read = readCertId(form);
+    if (this.forms.size >= this.options.memoryEntries) this.forms.clear(); // a pure function's memo: dropping it is free
+    this.forms.set(formKey, read);
+    return read;
   }
 
   /** Ends every wait for a fetch at once (their requests get a 503). */
@@ -242,6 +252,19 @@ export class OcspRelay {
   private remember(key: string, value: Remembered, until: number): void {
     this.remembered.set(key, value, until, this.now());
   }
+}
+
+/** The CertID of the one Request in `form`, or the answer refusing it. */
+function readCertId(form: RequestForm): { requested: IndexedHashCertId; key: string } | RelayAnswer {
+  const reading = readRequestForm(form);
+  if (!reading.ok) return malformed(reading.reason);
+  const [requested, ...more] = reading.request.certIds;
+  // RFC 5019 2.1.1: one Request per OCSPRequest; answering only the first would look like an answer for all.
+  if (!requested || more.length > 0) return malformed(`${reading.request.certIds.length} CertIDs in one request (one is allowed)`);
+  if (!hasIndexedHash(requested)) {
+    return unauthorized('unauthorized', `CertID hash ${requested.hashAlgorithmOid} is neither SHA-1 nor SHA-256`);
+  }
+  return { requested, key: certIdKey(requested) };
 }
 
 /** A requested CertID in a hash the index knows (sha1 or sha256). */

@@ -68,10 +68,13 @@ export async function startRelayServer(relay: OcspRelay, options: RelayServerOpt
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A client that went away (a load generator stopping, a server restarting) sent no request.
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
     // Unparsable HTTP: 400 and close, as node:http would, but counted.
-    if (err.code !== 'ECONNRESET' && socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     observer.answered('http_error', 0);
   });
 

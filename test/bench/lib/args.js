@@ -1,7 +1,7 @@
 // Command line of `npm run bench`.
 export const USAGE = `usage: npm run bench [-- options]
 
-  --scenario a,b,c,d   which scenarios to run (default: all)
+  --scenario a,b,c,d,relay   which scenarios to run (default: all)
   --count N            certificates for scenarios a, b and c (default 50000)
   --peer-count N       certificates for scenario d (default 2000)
   --quick              scaled-down run: 5000 certificates for a-c, 500 for d
@@ -15,7 +15,7 @@ export class UsageError extends Error {
 
 export function parseArgs(argv) {
   const options = {
-    scenarios: ['a', 'b', 'c', 'd'],
+    scenarios: ['a', 'b', 'c', 'd', 'relay'],
     count: 50_000,
     peerCount: 2_000,
     profile: false,
@@ -43,7 +43,7 @@ export function parseArgs(argv) {
     else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else throw new UsageError(`unknown option ${arg}`);
   }
-  if (options.scenarios.some((s) => !['a', 'b', 'c', 'd'].includes(s))) throw new UsageError(`scenarios are a, b, c, d`);
+  if (options.scenarios.some((s) => !['a', 'b', 'c', 'd', 'relay'].includes(s))) throw new UsageError(`scenarios are a, b, c, d, relay`);
   options.count = count ?? (options.quick ? 5_000 : 50_000);
   options.peerCount = peerCount ?? (options.quick ? 500 : 2_000);
   return options;
