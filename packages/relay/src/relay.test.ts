@@ -168,6 +168,29 @@ describe('OcspRelay: refusals', () => {
     expect(answer.kind === 'ocsp-status' && answer.result).toBe('unauthorized');
   });
 
+  it('remembers the reading of request forms of a normal size only', async () => {
+    const r = relay();
+    await r.answer(get(requestFor(p, p.leaf)));
+    await r.answer(get(requestFor(p, p.leaf)));
+    expect(r.formsRemembered).toBe(1);
+    await r.answer({ method: 'GET', target: `/${'A'.repeat(2_000)}` });
+    expect(r.formsRemembered).toBe(1);
+  });
+
+  it('logs a failing store once, not once per request', async () => {
+    source.failure = new Error('connection refused');
+    const logged: object[] = [];
+    const r = new OcspRelay({
+      source,
+      fetcher,
+      certIdHash: 'sha1',
+      now: () => clock,
+      log: { info() {}, warn() {}, error: (o) => logged.push(o) },
+    });
+    for (let i = 0; i < 50; i++) await r.answer(get(requestFor(p, p.leaf)));
+    expect(logged).toHaveLength(1);
+  });
+
   it('answers 503 (error) when the store fails, and recovers', async () => {
     source.failure = new Error('connection refused');
     const r = relay();

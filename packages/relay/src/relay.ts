@@ -36,6 +36,10 @@ type Remembered =
 
 const UNAUTHORIZED = encodeOcspStatusResponse('unauthorized');
 const MALFORMED = encodeOcspStatusResponse('malformedRequest');
+/** The longest request form (GET target or POST body) whose reading is remembered. */
+const MAX_REMEMBERED_FORM = 1_024;
+/** Lookup failures (Redis down) are logged at most this often: every request fails then. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
 /** Waiting for a fetch polls Redis at these intervals (ms), the last one repeating until the bound. */
 const POLL_STEPS_MS = [50, 100, 200, 400, 800];
 
@@ -67,6 +71,8 @@ export class OcspRelay {
   private readonly forms = new Map<string, { requested: IndexedHashCertId; key: string } | RelayAnswer>();
   private readonly closing = new AbortController();
   private readonly warnedHashes = new Set<string>();
+  private lastFailureLogAt = -Infinity;
+  private failuresUnlogged = 0;
 
   constructor(deps: OcspRelayDeps, options: RelayOptions = {}) {
     this.options = resolveRelayOptions(options);
@@ -84,6 +90,11 @@ export class OcspRelay {
   /** Requests waiting for a lookup or a fetch (one per CertID however many clients ask). */
   get lookupsInFlight(): number {
     return this.lookups.size;
+  }
+
+  /** Request forms whose reading is remembered. */
+  get formsRemembered(): number {
+    return this.forms.size;
   }
 
   /** Answers one request. Never throws: Redis or queue failures become a 503 answer. */
@@ -105,8 +116,12 @@ export class OcspRelay {
     const known = this.forms.get(formKey);
     if (known) return known;
     const read = readCertId(form);
-    if (this.forms.size >= this.options.memoryEntries) this.forms.clear(); // a pure function's memo: dropping it is free
-    this.forms.set(formKey, read);
+    // Real requests are 100-200 bytes; longer ones are read each time rather than let anyone fill
+    // memory with unique 16 KiB paths. Dropping this memo when full is free: it only saves parsing.
+    if (formKey.length <= MAX_REMEMBERED_FORM) {
+      if (this.forms.size >= this.options.memoryEntries) this.forms.clear();
+      this.forms.set(formKey, read);
+    }
     return read;
   }
 
@@ -148,7 +163,7 @@ export class OcspRelay {
       const asked = await this.askForFetch(cert, issuer, requested);
       return await this.waitForStaple(issuer, requested, key, asked);
     } catch (err) {
-      this.log?.error({ err }, 'relay: lookup failed');
+      this.logFailure(err);
       return { kind: 'unavailable', retryAfterSeconds: this.options.retryAfterSeconds, result: 'error', reason: 'lookup failed' };
     }
   }
@@ -247,6 +262,16 @@ export class OcspRelay {
       result: 'unavailable',
       reason: asked ? 'no staple yet: a fetch is queued' : 'no staple yet: the first fetch is queued',
     };
+  }
+
+  /** The first failure, then at most one line per ERROR_LOG_INTERVAL_MS with how many it stands for. */
+  private logFailure(err: unknown): void {
+    const now = performance.now();
+    this.failuresUnlogged++;
+    if (now - this.lastFailureLogAt < ERROR_LOG_INTERVAL_MS) return;
+    this.log?.error({ err, failures: this.failuresUnlogged }, 'relay: lookup failed (answered 503)');
+    this.failuresUnlogged = 0;
+    this.lastFailureLogAt = now;
   }
 
   private remember(key: string, value: Remembered, until: number): void {
