@@ -8,6 +8,7 @@ import {
   ALL_STAPLES_BUCKET,
   CERTIFICATE_STATES,
   FETCH_OUTCOMES,
+  HELD_REASONS,
   HISTOGRAM_NAMES,
   METRIC_NAMES,
   QUEUE_JOB_STATES,
@@ -25,6 +26,7 @@ const KNOWN_LABEL_VALUES: Record<string, ReadonlySet<string>> = {
   state: new Set<string>([...CERTIFICATE_STATES, ...QUEUE_JOB_STATES]),
   outcome: new Set<string>(FETCH_OUTCOMES),
   within: new Set<string>([...REMAINING_LIFETIME_BUCKETS.map((b) => b.within), ALL_STAPLES_BUCKET]),
+  reason: new Set<string>(HELD_REASONS),
 };
 
 /** staplewarm_* names used in a text that the package does not define. */
@@ -34,7 +36,7 @@ function undefinedNames(text: string): string[] {
 
 /** `label="value"` matchers on our labels whose value the package never exports. */
 function unknownLabelValues(expr: string): string[] {
-  return [...expr.matchAll(/\b(state|outcome|within)\s*=~?\s*"([^"]*)"/g)]
+  return [...expr.matchAll(/\b(state|outcome|within|reason)\s*=~?\s*"([^"]*)"/g)]
     .filter(([, label = '', value = '']) => !value.split('|').every((v) => KNOWN_LABEL_VALUES[label]?.has(v)))
     .map(([matcher = '']) => matcher);
 }

@@ -14,6 +14,8 @@ export interface Instruments {
   rateLimitedSecondsTotal: Counter<'responder'>;
   queueJobs: Gauge<'state'>;
   revokedTotal: Counter;
+  scanHeldCertificates: Gauge<'reason'>;
+  scanSuspectedShrinksTotal: Counter;
 }
 
 /**
@@ -89,6 +91,17 @@ export function createInstruments(
     revokedTotal: new Counter({
       name: METRIC_NAMES.revokedTotal,
       help: 'Revocations seen: certificates found revoked by their responder.',
+      registers,
+    }),
+    scanHeldCertificates: new Gauge({
+      name: METRIC_NAMES.scanHeldCertificates,
+      help: 'Certificates serve keeps refreshing although its latest scan did not find them, by reason (suspected_shrink: held until confirmed with `staplewarm accept-shrink` or enough scans agree; unreadable_store).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    scanSuspectedShrinksTotal: new Counter({
+      name: METRIC_NAMES.scanSuspectedShrinksTotal,
+      help: 'Suspected shrinks: rescans that suddenly found far fewer certificates than the last accepted scan (counted once per episode).',
       registers,
     }),
   };

@@ -26,6 +26,14 @@ export type CertificateState = (typeof CERTIFICATE_STATES)[number];
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
+/**
+ * Why `serve` keeps tracking certificates its latest scan did not find (the `reason` label of
+ * `staplewarm_scan_held_certificates`): a suspected shrink held back by the shrink guard, or a
+ * certificate store that could not be read at all.
+ */
+export const HELD_REASONS = ['suspected_shrink', 'unreadable_store'] as const;
+export type HeldReason = (typeof HELD_REASONS)[number];
+
 /** Every staplewarm metric name, by role. Histograms also expose `_bucket`, `_sum`, `_count`. */
 export const METRIC_NAMES = {
   coldStartSeconds: 'staplewarm_coldstart_seconds',
@@ -39,6 +47,8 @@ export const METRIC_NAMES = {
   rateLimitedSecondsTotal: 'staplewarm_rate_limited_seconds_total',
   queueJobs: 'staplewarm_queue_jobs',
   revokedTotal: 'staplewarm_revoked_total',
+  scanHeldCertificates: 'staplewarm_scan_held_certificates',
+  scanSuspectedShrinksTotal: 'staplewarm_scan_suspected_shrinks_total',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 

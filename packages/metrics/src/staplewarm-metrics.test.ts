@@ -76,6 +76,25 @@ describe('StaplewarmMetrics', () => {
     expect(sampleValue(text, METRIC_NAMES.queueJobs, { state: 'delayed' })).toBe(0);
   });
 
+  it('exports the certificates serve holds back by reason, and counts suspected shrinks', async () => {
+    const metrics = new StaplewarmMetrics({ defaultMetrics: false });
+    let text = await metrics.text();
+    expect(sampleValue(text, METRIC_NAMES.scanHeldCertificates, { reason: 'suspected_shrink' })).toBe(0);
+    expect(sampleValue(text, METRIC_NAMES.scanHeldCertificates, { reason: 'unreadable_store' })).toBe(0);
+    expect(sampleValue(text, METRIC_NAMES.scanSuspectedShrinksTotal)).toBe(0);
+    metrics.setHeldCertificates({ suspected_shrink: 50_000, unreadable_store: 12 });
+    metrics.shrinkSuspected();
+    text = await metrics.text();
+    expect(sampleValue(text, METRIC_NAMES.scanHeldCertificates, { reason: 'suspected_shrink' })).toBe(50_000);
+    expect(sampleValue(text, METRIC_NAMES.scanHeldCertificates, { reason: 'unreadable_store' })).toBe(12);
+    expect(sampleValue(text, METRIC_NAMES.scanSuspectedShrinksTotal)).toBe(1);
+    // A snapshot: the reasons left out go back to 0.
+    metrics.setHeldCertificates({ unreadable_store: 3 });
+    text = await metrics.text();
+    expect(sampleValue(text, METRIC_NAMES.scanHeldCertificates, { reason: 'suspected_shrink' })).toBe(0);
+    expect(codeOf(() => metrics.setHeldCertificates({ suspected_shrink: -1 }))).toBe('invalid-value');
+  });
+
   it('drives the cold-start gauges: in progress, ratio, then the duration once', async () => {
     const metrics = new StaplewarmMetrics({ defaultMetrics: false });
     const read = async (): Promise<(number | undefined)[]> => {

@@ -5,10 +5,12 @@ import { createInstruments, type Instruments } from './instruments.js';
 import {
   ALL_STAPLES_BUCKET,
   CERTIFICATE_STATES,
+  HELD_REASONS,
   QUEUE_JOB_STATES,
   REMAINING_LIFETIME_BUCKETS,
   type CertificateState,
   type FetchOutcome,
+  type HeldReason,
   type QueueJobState,
 } from './names.js';
 import { ResponderLabels, DEFAULT_MAX_RESPONDERS } from './responder.js';
@@ -68,6 +70,7 @@ export class StaplewarmMetrics {
     // Every state is exported from the start (as 0), so rules and panels never see a gap.
     this.setCertificateStates({});
     this.setQueueJobs({});
+    this.setHeldCertificates({});
     const { coldStartSeconds, coldStartProgressRatio, coldStartInProgress } = this.instruments;
     this.coldStart = new ColdStartTracker({
       started: () => coldStartInProgress.set(1),
@@ -127,6 +130,23 @@ export class StaplewarmMetrics {
       assertNonNegative(count, `jobs in state ${state}`);
       this.instruments.queueJobs.set({ state }, count);
     }
+  }
+
+  /**
+   * Snapshot, after each scan of `serve`: certificates still tracked although the scan did not
+   * find them, by reason; reasons left out are 0.
+   */
+  setHeldCertificates(counts: Partial<Record<HeldReason, number>>): void {
+    for (const reason of HELD_REASONS) {
+      const count = counts[reason] ?? 0;
+      assertNonNegative(count, `certificates held for ${reason}`);
+      this.instruments.scanHeldCertificates.set({ reason }, count);
+    }
+  }
+
+  /** A rescan began a suspected shrink (once per episode, not once per scan of it). */
+  shrinkSuspected(): void {
+    this.instruments.scanSuspectedShrinksTotal.inc();
   }
 
   /**
