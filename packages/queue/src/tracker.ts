@@ -51,20 +51,34 @@ export class JobTracker {
     return this.pending.size;
   }
 
+  /** The tracked jobs that have not settled (yet): what a run that gives up reports as unfinished. */
+  unsettled(): string[] {
+    return [...this.pending];
+  }
+
   /**
-   * Resolves when every tracked job has settled. When no event arrives for `idleCheckMs`, it asks the
-   * queue about the jobs still pending: one that no longer exists settled while we could not see it
-   * (a trimmed events stream, a restart) and is reported `gone`, for the caller to read from the store.
+   * Resolves when every tracked job has settled, or as soon as `signal` aborts (a caller's
+   * deadline: the jobs still pending are then `unsettled()`). When no event arrives for
+   * `idleCheckMs`, it asks the queue about the jobs still pending: one that no longer exists settled
+   * while we could not see it (a trimmed events stream, a restart) and is reported `gone`, for the
+   * caller to read from the store.
    */
-  async wait(queue: Queue, opts: { idleCheckMs?: number } = {}): Promise<Map<string, JobSettlement>> {
+  async wait(queue: Queue, opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
     const idleCheckMs = opts.idleCheckMs ?? 3_000;
-    while (this.pending.size > 0) {
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, idleCheckMs).unref();
-      });
-      this.wake = undefined;
-      if (this.pending.size > 0 && Date.now() - this.lastEventAt >= idleCheckMs) await this.reconcile(queue);
+    const { signal } = opts;
+    const onAbort = (): void => this.wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      while (this.pending.size > 0 && !signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, idleCheckMs).unref();
+        });
+        this.wake = undefined;
+        if (this.pending.size > 0 && !signal?.aborted && Date.now() - this.lastEventAt >= idleCheckMs) await this.reconcile(queue);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return this.settled;
   }

@@ -1,0 +1,78 @@
+/**
+ * JobTracker against a real Redis and BullMQ: it waits for jobs settled by any worker, and gives up
+ * when its caller's deadline passes. Without Redis these skip locally and fail under CI=true.
+ */
+import { createHash } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
+import { StapleQueue } from './queue.js';
+import { JobTracker } from './tracker.js';
+import { redisTestContext } from './testing/redis.js';
+
+const ctx = await redisTestContext();
+
+function target(label: string): StapleJobData {
+  return {
+    fingerprint: createHash('sha256').update(label).digest('hex'),
+    names: [`${label}.example.test`],
+    mustStaple: false,
+    certNotAfter: Date.now() + 86_400_000,
+    ocspUrls: ['http://127.0.0.1:9/'],
+    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
+    request: 'MAA=',
+    issuerSpki: 'MAA=',
+    subject: `CN=${label}`,
+  };
+}
+
+describe.skipIf(!ctx.available)('JobTracker', () => {
+  afterAll(() => ctx.close());
+
+  it('stops waiting when the signal aborts, and lists the jobs that did not settle', async () => {
+    const queue = new StapleQueue({ connection: ctx.redis, prefix: `${ctx.bull}-deadline` });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix: `${ctx.bull}-deadline` });
+    try {
+      await tracker.start();
+      const targets = [target('a'), target('b')];
+      tracker.track(targets.map((t) => t.fingerprint));
+      await queue.enqueue(targets); // no worker: nothing settles
+      const startedAt = Date.now();
+      const settled = await tracker.wait(queue.queue, { idleCheckMs: 10_000, signal: AbortSignal.timeout(300) });
+      const waited = Date.now() - startedAt;
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(2_000); // not the 10 s idle check: the abort wakes it
+      expect(settled.size).toBe(0);
+      expect(tracker.unsettled().sort()).toEqual(targets.map((t) => t.fingerprint).sort());
+    } finally {
+      await tracker.close();
+      await queue.close();
+    }
+  });
+
+  it('resolves with every settlement when a worker elsewhere finishes the jobs before the deadline', async () => {
+    const prefix = `${ctx.bull}-done`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix });
+    const workerConnection = ctx.redis.duplicate();
+    const worker = new Worker<StapleJobData, StapleJobResult>(
+      STAPLE_QUEUE,
+      async () => ({ outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' }),
+      { connection: workerConnection, prefix },
+    );
+    try {
+      await tracker.start();
+      const targets = [target('c'), target('d')];
+      tracker.track(targets.map((t) => t.fingerprint));
+      await queue.enqueue(targets);
+      const settled = await tracker.wait(queue.queue, { signal: AbortSignal.timeout(20_000) });
+      expect([...settled.values()].map((s) => s.state)).toEqual(['completed', 'completed']);
+      expect(tracker.unsettled()).toEqual([]);
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
+      await tracker.close();
+      await queue.close();
+    }
+  });
+});
