@@ -147,6 +147,44 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     expect(await ctx.redis.pttl(new RefreshRecords(ctx.redis, qp()).key(t.fingerprint))).toBeGreaterThan(DAY);
   });
 
+  it('gives a certificate tracked again a new job when its last one finished while it was not tracked', async () => {
+    const t = target('comeback');
+    const records = new RefreshRecords(ctx.redis, qp());
+    await scheduler.track([t]);
+    const first = refreshJobId(t.fingerprint, 0);
+    // The certificate is dropped (a removal, an accepted shrink) while a worker runs its job: the
+    // job finishes, and no process records the attempt.
+    const workerConnection = ctx.redis.duplicate();
+    const worker = new Worker<StapleJobData, StapleJobResult>(
+      STAPLE_QUEUE,
+      async () => {
+        await scheduler.track([]);
+        return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
+      },
+      { connection: workerConnection, prefix: qp() },
+    );
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await queue.queue.getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await queue.queue.getJobState(first)).toBe('completed');
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
+    }
+    expect(await records.read([t.fingerprint])).toEqual(new Map());
+
+    // Back again: its slot from the old record is the job that just ran (kept 30 s, so BullMQ
+    // would refuse the id); the attempt is recorded and the next one scheduled after it.
+    expect(await scheduler.track([t])).toMatchObject({ added: 1, scheduled: 1 });
+    const finishedOn = (await queue.queue.getJob(first))?.finishedOn ?? 0;
+    expect((await records.read([t.fingerprint])).get(t.fingerprint)).toEqual({ at: finishedOn, streak: 1 });
+    const job = await jobOf(t.fingerprint);
+    expect(job?.id).toBe(
+      refreshJobId(t.fingerprint, finishedOn + retryDelayAfter(1, finishedOn, { hasStaple: false }, t.fingerprint, policy)),
+    );
+    expect(await job?.getState()).toBe('delayed');
+  });
+
   it('ignores settlements of certificates it does not track', async () => {
     expect(await scheduler.settle([{ fingerprint: target('stranger').fingerprint, at: Date.now() }])).toBe(0);
     expect(total(await jobCount())).toBe(0);

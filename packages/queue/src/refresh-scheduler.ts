@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './job.js';
 import { RefreshRecords } from './refresh-records.js';
-import { DEFAULT_REFRESH_POLICY, needsFetch, nextAttemptAt, type RefreshPolicy } from './schedule.js';
+import { DEFAULT_REFRESH_POLICY, needsFetch, nextAttemptAt, type RefreshAttempt, type RefreshPolicy } from './schedule.js';
 
 export interface RefreshSchedulerOptions {
   /** The staple queue (`StapleQueue.queue`): refresh jobs are ordinary fetch jobs, delayed. */
@@ -100,11 +100,11 @@ export class RefreshScheduler {
     return this.serialize(async () => {
       const next = new Map(targets.map((t) => [t.fingerprint, t]));
       const gone = [...this.targets.keys()].filter((fp) => !next.has(fp));
-      const added = [...next.keys()].filter((fp) => !this.targets.has(fp)).length;
+      const added = new Set([...next.keys()].filter((fp) => !this.targets.has(fp)));
       this.targets = next;
       await this.unschedule(gone);
-      const { scheduled, dueNow } = await this.reconcile([...next.keys()]);
-      return { tracked: next.size, added, removed: gone.length, scheduled, dueNow };
+      const { scheduled, dueNow } = await this.reconcile([...next.keys()], added);
+      return { tracked: next.size, added: added.size, removed: gone.length, scheduled, dueNow };
     });
   }
 
@@ -147,16 +147,51 @@ export class RefreshScheduler {
     return run;
   }
 
-  private async reconcile(fps: readonly string[]): Promise<{ scheduled: number; dueNow: number }> {
+  /** `added`: certificates new to this process, whose last attempt may have settled unseen (see `recordMissed`). */
+  private async reconcile(fps: readonly string[], added: ReadonlySet<string>): Promise<{ scheduled: number; dueNow: number }> {
     const total = { scheduled: 0, dueNow: 0 };
     for (let i = 0; i < fps.length; i += CHUNK) {
       const chunk = fps.slice(i, i + CHUNK);
       const [states, records] = await Promise.all([this.options.store.states(chunk), this.records.read(chunk)]);
+      await this.recordMissed(
+        chunk.filter((fp) => added.has(fp)),
+        states,
+        records,
+      );
       const result = await this.ensureJobs(chunk, states, records);
       total.scheduled += result.scheduled;
       total.dueNow += result.dueNow;
     }
     return total;
+  }
+
+  /**
+   * A certificate that (re)enters tracking may have had an attempt settle while no process here
+   * tracked it: it was dropped while its job ran (a removal, an accepted shrink) or `serve` was down.
+   * Its record then lacks that attempt, so the slot computed from it is the job that already ran;
+   * BullMQ keeps that id for a while and would refuse to add it again, leaving the certificate with
+   * no job until the next scan. Such an attempt is recorded here (at the job's finish), which moves
+   * the slot on; `records` is updated in place.
+   */
+  private async recordMissed(
+    fps: readonly string[],
+    states: Awaited<ReturnType<StapleStore['states']>>,
+    records: Map<string, RefreshAttempt>,
+  ): Promise<void> {
+    if (fps.length === 0) return;
+    const { queue } = this.options;
+    const slots = fps.map((fp) => refreshJobId(fp, nextAttemptAt(states.get(fp), records.get(fp), fp, this.policy)));
+    const current = await Promise.all(fps.map((fp) => queue.getDeduplicationJobId(fp)));
+    // A job waiting, delayed or running in that slot holds the deduplication id: its settlement will be seen.
+    const candidates = fps.map((fp, i) => ({ fp, slot: slots[i] ?? '' })).filter((_, i) => current[i] !== slots[i]);
+    const jobs = await Promise.all(candidates.map((c) => queue.getJob(c.slot)));
+    const missed = candidates.flatMap((c, i) => {
+      const at = jobs[i]?.finishedOn;
+      return at === undefined ? [] : [{ fingerprint: c.fp, at, stillDue: needsFetch(states.get(c.fp), at, c.fp, this.policy) }];
+    });
+    if (missed.length === 0) return;
+    for (const [fp, record] of await this.records.settle(missed)) records.set(fp, record);
+    this.log.info({ certificates: missed.length }, 'attempts that settled while the certificates were not tracked: recorded');
   }
 
   private async ensureJobs(
