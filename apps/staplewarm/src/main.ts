@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAcceptShrink } from './commands/accept-shrink.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGet } from './commands/get.js';
 import { registerRelay } from './commands/relay.js';
@@ -44,6 +45,7 @@ registerWarm(program);
 registerWorker(program);
 registerServe(program);
 registerRelay(program);
+registerAcceptShrink(program);
 registerGet(program);
 registerStatus(program);
 registerDemo(program);

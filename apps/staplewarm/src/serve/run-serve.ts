@@ -1,14 +1,15 @@
+import { hostname } from 'node:os';
 import { RefreshListener, RefreshScheduler, StapleQueue, type RefreshPolicy, type StapleLogger } from '@staplewarm/queue';
-import type { ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
-import { countBy } from '../warm/summary.js';
 import { startWorker } from '../worker/run-worker.js';
 import { ScanLoop } from './scan-loop.js';
 import { scanForServe } from './scan-targets.js';
+import { ServeScanner } from './serve-scanner.js';
+import { ShrinkConfirmations } from './shrink-confirmations.js';
 
 export interface ServeOptions {
   certs: string[];
@@ -18,7 +19,12 @@ export interface ServeOptions {
   policy: RefreshPolicy;
   log: StapleLogger;
   now?: () => number;
+  /** Names this process's suspected-shrink hold in Redis. @defaultValue `<host name>:<pid>` */
+  processName?: string;
 }
+
+/** While a suspected shrink is held, how often serve looks for the operator's confirmation (`staplewarm accept-shrink`). */
+const CONFIRMATION_POLL_MS = 2_000;
 
 /** A running `serve`: rescan on demand (SIGHUP), stop cleanly (SIGTERM). */
 export interface Serving {
@@ -56,43 +62,50 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   // The worker pool (with /metrics), as `staplewarm worker` runs it; or /metrics alone.
   const work = options.work
     ? await startWorker(redis, config, log, now)
-    : await startMetricsEndpoint(config, { log, redis }).then((m) => ({ metricsUrl: m.url, stop: () => m.close() }));
+    : await startMetricsEndpoint(config, { log, redis }).then((m) => ({ metricsUrl: m.url, metrics: m.metrics, stop: () => m.close() }));
 
-  let tracked = new Map<string, ScannedTarget>();
-  const scanOnce = async (): Promise<void> => {
-    const startedAt = now();
-    const scan = await scanForServe(options.certs, tracked, {
-      now: startedAt,
-      hash: config.certIdHash,
-      maxFileBytes: config.maxCertFileBytes,
-    });
-    await certIdIndex.write(scan.targets); // the relay's CertID index, while the scan has each issuer's name
+  const scanner = new ServeScanner({
+    stores: options.certs,
+    scan: async (previous, at) => {
+      const scan = await scanForServe(options.certs, previous, { now: at, hash: config.certIdHash, maxFileBytes: config.maxCertFileBytes });
+      await certIdIndex.write(scan.targets); // the relay's CertID index, while the scan has each issuer's name
+      return scan;
+    },
     // Job data leaves out what only the index needs (BullMQ keeps one delayed job per certificate).
-    const result = await scheduler.track(scan.targets.map(jobDataOf));
-    tracked = new Map(scan.targets.map((t) => [t.fingerprint, t]));
-    const { report } = scan;
-    log.info(
-      {
-        ...result,
-        noOcspUrl: report.noOcspUrl.length,
-        problems: report.problems.length,
-        files: report.filesRead,
-        seconds: (now() - startedAt) / 1000,
-      },
-      `scan: tracking ${result.tracked} certificates (${result.added} new, ${result.removed} removed, ${result.dueNow} due now)`,
-    );
-    if (report.problems.length > 0) log.warn({ problems: countBy(report.problems, (p) => p.code) }, 'scan: unusable certificate files');
-    if (scan.unreadableStores.length > 0) {
-      log.error(
-        { stores: scan.unreadableStores, carried: scan.carried },
-        'scan: certificate stores could not be read; their certificates stay scheduled from the previous scan',
-      );
-    }
-  };
-  const loop = new ScanLoop(scanOnce, config.scanIntervalSeconds * 1000, (err) =>
-    log.error({ err }, 'scan failed; retrying at the next interval'),
+    scheduler: { track: (targets) => scheduler.track(targets.map(jobDataOf)) },
+    confirmations: new ShrinkConfirmations(redis, prefix),
+    policy: { ratio: config.shrinkRatio, confirmScans: config.shrinkConfirmScans },
+    process: options.processName ?? `${hostname()}:${process.pid}`,
+    // Rewritten at every scan of a hold: it outlives the next one, so only a dead process drops off the list.
+    holdTtlMs: 2 * config.scanIntervalSeconds * 1000 + 60_000,
+    metrics: work.metrics,
+    log,
+    now,
+  });
+  const loop = new ScanLoop(
+    () => scanner.scanOnce(),
+    config.scanIntervalSeconds * 1000,
+    (err) => log.error({ err }, 'scan failed; retrying at the next interval'),
   );
   await loop.start();
+
+  // A confirmation takes effect at the next scan; while a hold lasts, look for one every few
+  // seconds and rescan at once, rather than leaving the operator waiting up to a scan interval.
+  let rescanRequestedFor: string | undefined;
+  const confirmationPoll = setInterval(() => {
+    const hold = scanner.holding;
+    if (!hold || rescanRequestedFor === hold.id) return;
+    scanner.holdConfirmed().then(
+      (confirmed) => {
+        if (!confirmed || scanner.holding?.id !== hold.id) return;
+        rescanRequestedFor = hold.id;
+        log.info({ hold: hold.id }, 'scan: suspected shrink confirmed by the operator; rescanning');
+        loop.request();
+      },
+      (err: unknown) => log.warn({ err }, 'scan: cannot read the shrink confirmation; retrying'),
+    );
+  }, CONFIRMATION_POLL_MS);
+  confirmationPoll.unref();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -100,7 +113,9 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     rescan: () => loop.request(),
     stop: () =>
       (stopping ??= (async () => {
+        clearInterval(confirmationPoll);
         await loop.stop();
+        await scanner.close().catch((err: unknown) => log.warn({ err }, 'serve: cannot unlist the suspected shrink held'));
         // Finish the jobs in flight first: their settlements schedule the next refreshes.
         await work.stop();
         await listener.close();

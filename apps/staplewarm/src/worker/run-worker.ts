@@ -1,3 +1,4 @@
+import type { StaplewarmMetrics } from '@staplewarm/metrics';
 import { OcspVerifier } from '@staplewarm/ocsp';
 import { createStapleWorker, DEFAULT_BACKOFF, type StapleLogger } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
@@ -9,6 +10,8 @@ import { ocspClientFor } from './ocsp-client.js';
 export interface RunningWorker {
   /** `/metrics` URL, when metrics are on. */
   metricsUrl: string | undefined;
+  /** The registry behind it (undefined when metrics are off), for what the caller reports itself (serve's scans). */
+  metrics: StaplewarmMetrics | undefined;
   /** Finishes the jobs in flight, then closes everything this worker opened (not `redis`). */
   stop(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function startWorker(redis: Redis, config: Config, log: StapleLogge
   let stopping: Promise<void> | undefined;
   return {
     metricsUrl: endpoint.url,
+    metrics: endpoint.metrics,
     stop: () =>
       (stopping ??= (async () => {
         await worker.close();
