@@ -48,6 +48,8 @@ export function registerWarm(program: Command): void {
         log,
         progress: flags.json ? silentProgress : createProgress(),
         metrics: telemetry,
+        // A plain line for the person at the terminal, below the progress bar when there is one.
+        notice: (line) => process.stderr.write(`${process.stderr.isTTY && !flags.json ? '\n' : ''}${line}\n`),
       });
       if (flags.textfile && telemetry) await telemetry.writeTextfile(flags.textfile);
       process.stdout.write(flags.json ? `${jsonForTerminal(summary)}\n` : `${formatSummary(summary)}\n`);

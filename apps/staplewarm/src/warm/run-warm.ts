@@ -9,6 +9,7 @@ import {
   needsFetch,
   type JobSettlement,
   type StapleLogger,
+  STAPLE_QUEUE,
 } from '@staplewarm/queue';
 import { scanCertificateStores, type ScanReport, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
@@ -17,6 +18,7 @@ import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
 import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
+import { NO_WORKER_NOTICE_MS, noWorkerNotice, watchForWorkers } from './worker-watch.js';
 
 export interface WarmOptions {
   certs: string[];
@@ -29,14 +31,20 @@ export interface WarmOptions {
   progress: Progress;
   /** Cold-start gauges and fetch counters for this run (`--metrics-port`, `--textfile`). */
   metrics?: { metrics: StaplewarmMetrics; observer: StapleObserver };
+  /** Where a line for the person running warm goes (no worker connected). @defaultValue a warning in the log */
+  notice?: (line: string) => void;
   now?: () => number;
 }
+
+/** The failure code of a certificate still unfinished when `--timeout` ran out. */
+export const TIMEOUT_CODE = 'timeout';
 
 /**
  * The cold-reboot warm-up: scan → skip fresh staples → enqueue → work → wait → summary. Targets are
  * enqueued in batches while the scan still reads, so fetching starts within a second even for 50K
  * certificates. Workers may be in this process or elsewhere; completion is observed through the
- * queue's events.
+ * queue's events. The run gives up after `warmTimeoutSeconds` (`--timeout`), counted from its start:
+ * whatever has not settled by then is reported under `timeout` (its job stays queued for a worker).
  */
 export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmSummary> {
   const now = options.now ?? Date.now;
@@ -97,9 +105,36 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   // Connecting the event reader overlaps the scan's start; the first batch waits for it.
   const trackerReady = tracker.start();
   trackerReady.catch(() => {}); // awaited by the first batch, or by the wait below
+  // Every run has a deadline: a warm run must end, even when nobody works its queue (--no-work with
+  // no worker), or a responder hangs, or it runs from a boot script that waits for it.
+  const timeoutMs = config.warmTimeoutSeconds * 1000;
+  const deadline = new AbortController();
+  const deadlineTimer = setTimeout(() => deadline.abort(), Math.max(0, startedAt + timeoutMs - now()));
+  // With --no-work, say so early when no worker is there to take the jobs, rather than wait in silence.
+  let noWorker = false;
+  const stopWatching = options.work
+    ? () => {}
+    : watchForWorkers(queue.queue, {
+        afterMs: NO_WORKER_NOTICE_MS,
+        stillWaiting: () => scanning || tracker.remaining > 0,
+        onNone: () => {
+          noWorker = true;
+          const line = noWorkerNotice({
+            queue: STAPLE_QUEUE,
+            queuePrefix: prefix,
+            redisUrl: config.redisUrl,
+            afterSeconds: NO_WORKER_NOTICE_MS / 1000,
+            timeoutSeconds: config.warmTimeoutSeconds,
+          });
+          if (options.notice) options.notice(line);
+          else log.warn({ queue: STAPLE_QUEUE }, line);
+        },
+        log,
+      });
   let report: ScanReport;
   let scanSeconds = 0;
   let settlements = new Map<string, JobSettlement>();
+  let unfinished: string[] = [];
   try {
     progress.start();
     report = await scanCertificateStores(options.certs, {
@@ -117,8 +152,11 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     );
     showProgress();
     await trackerReady;
-    settlements = await tracker.wait(queue.queue);
+    settlements = await tracker.wait(queue.queue, { signal: deadline.signal });
+    unfinished = tracker.unsettled();
   } finally {
+    clearTimeout(deadlineTimer);
+    stopWatching();
     progress.stop();
     await Promise.allSettled([workers?.close(), tracker.close()]);
     await queue.trimEvents().catch(() => {});
@@ -164,6 +202,18 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     }
     summary.failed[ended.code] = (summary.failed[ended.code] ?? 0) + 1;
     summary.failures.push(failureOf(target, ended.code, ended.reason));
+  }
+  if (unfinished.length > 0) {
+    const reason =
+      `not finished within --timeout ${config.warmTimeoutSeconds} s` +
+      `${noWorker ? ' (no worker was connected to the queue)' : ''}; its job stays queued for a worker`;
+    log.warn({ unfinished: unfinished.length, timeoutSeconds: config.warmTimeoutSeconds, noWorker }, `warm: gave up: ${reason}`);
+    for (const fingerprint of unfinished) {
+      const target = toFetch.get(fingerprint);
+      if (!target) continue;
+      summary.failed[TIMEOUT_CODE] = (summary.failed[TIMEOUT_CODE] ?? 0) + 1;
+      summary.failures.push(failureOf(target, TIMEOUT_CODE, reason));
+    }
   }
   const failedTotal = summary.failures.length + summary.unknown;
   summary.complete = failedTotal === 0 && report.problems.length === 0;
