@@ -29,7 +29,8 @@ export type RelayAnswer =
 
 /** What the memory keeps per requested CertID: a staple to serve, or why there is none (briefly). */
 type Remembered =
-  | { kind: 'staple'; entry: StapleEntry }
+  /** `answer`: the memory's answer, made once (a hit allocates nothing). */
+  | { kind: 'staple'; entry: StapleEntry; answer: RelayAnswer }
   | { kind: 'unknown-issuer' }
   | { kind: 'unknown-certificate' }
   | { kind: 'other-hash'; storedHash: string };
@@ -133,7 +134,7 @@ export class OcspRelay {
   private fromMemory(remembered: Remembered): RelayAnswer {
     switch (remembered.kind) {
       case 'staple':
-        return { kind: 'staple', entry: remembered.entry, result: 'memory' };
+        return remembered.answer;
       case 'unknown-issuer':
         return unauthorized('unauthorized', 'unknown issuer');
       case 'unknown-certificate':
@@ -180,7 +181,11 @@ export class OcspRelay {
     const match = matchStaple(cert.staple, requested, cert.stapleExpiresInMs, now);
     switch (match.kind) {
       case 'match':
-        this.remember(key, { kind: 'staple', entry: match.entry }, Math.min(match.entry.expiresAt, now + this.options.memoryTtlMs));
+        this.remember(
+          key,
+          { kind: 'staple', entry: match.entry, answer: { kind: 'staple', entry: match.entry, result: 'memory' } },
+          Math.min(match.entry.expiresAt, now + this.options.memoryTtlMs),
+        );
         return { kind: 'staple', entry: match.entry, result };
       case 'other-hash':
         // In the deployment's hash a fetch replaces it; in the other one there is nothing to fetch.

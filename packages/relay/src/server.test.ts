@@ -131,7 +131,13 @@ describe('relay HTTP server', () => {
     const conditional = await fetch(`${server.url}${path().slice(1)}`, { headers: { 'If-None-Match': etag } });
     expect(conditional.status).toBe(304);
     expect(conditional.headers.get('etag')).toBe(etag);
-    expect(results.map((r) => r.result)).toEqual(['redis', 'not_modified']);
+    const since = await fetch(`${server.url}${path().slice(1)}`, { headers: { 'If-Modified-Since': new Date(NOW).toUTCString() } });
+    expect(since.status).toBe(304);
+    const older = await fetch(`${server.url}${path().slice(1)}`, {
+      headers: { 'If-Modified-Since': new Date(NOW - 86_400_000).toUTCString() },
+    });
+    expect(older.status).toBe(200);
+    expect(results.map((r) => r.result)).toEqual(['redis', 'not_modified', 'not_modified', 'memory']);
   });
 
   it('refuses other methods with 405 and an Allow header', async () => {

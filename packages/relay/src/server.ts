@@ -159,12 +159,16 @@ function send(req: IncomingMessage, res: ServerResponse, answer: RelayAnswer, ct
     case 'staple': {
       const { entry } = answer;
       const headers = stapleHeaders(entry, ctx.now(), ctx.maxAge);
-      if (req.method !== 'POST' && notModified(entry, header(req, 'if-none-match'), header(req, 'if-modified-since'))) {
-        res.writeHead(304, headers);
-        res.end();
-        return 'not_modified';
+      if (req.method !== 'POST') {
+        const conditional = conditionalHeaders(req);
+        if (conditional && notModified(entry, conditional.ifNoneMatch, conditional.ifModifiedSince)) {
+          res.writeHead(304, headers);
+          res.end();
+          return 'not_modified';
+        }
       }
-      res.writeHead(200, { ...headers, 'Content-Length': entry.der.length });
+      headers['Content-Length'] = String(entry.der.length);
+      res.writeHead(200, headers);
       res.end(head ? undefined : entry.der);
       return answer.result;
     }
@@ -185,7 +189,25 @@ function plain(res: ServerResponse, status: number, body: Buffer, extra: Record<
   res.end(head ? undefined : body);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
+/**
+ * If-None-Match and If-Modified-Since, or undefined when the request has neither (servers never send
+ * them). Read from rawHeaders: `req.headers` is built lazily, a cost every request would pay.
+ */
+function conditionalHeaders(req: IncomingMessage): { ifNoneMatch?: string; ifModifiedSince?: string } | undefined {
+  let found: { ifNoneMatch?: string; ifModifiedSince?: string } | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 13 && name.length !== 17) continue;
+    const lower = name.toLowerCase();
+    const value = raw[i + 1] as string;
+    if (lower === 'if-none-match') {
+      found ??= {};
+      found.ifNoneMatch = found.ifNoneMatch === undefined ? value : `${found.ifNoneMatch}, ${value}`;
+    } else if (lower === 'if-modified-since') {
+      found ??= {};
+      found.ifModifiedSince = value;
+    }
+  }
+  return found;
 }
