@@ -106,6 +106,8 @@ export async function warmFleet(options: FleetOptions): Promise<Fleet> {
 
 export interface StaplewarmProcess {
   pid: number;
+  /** The process itself (to signal it and watch its exit in a test). */
+  child: ChildProcess;
   /** For the relay: `http://127.0.0.1:<port>/`. */
   url: string;
   port: number;
@@ -147,6 +149,7 @@ export async function startRelay(prefix: string, env: Record<string, string> = {
   );
   return {
     pid: child.pid ?? 0,
+    child,
     url: `http://127.0.0.1:${port}/`,
     port,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
@@ -165,6 +168,7 @@ export async function startWorker(prefix: string, env: Record<string, string> = 
   );
   return {
     pid: child.pid ?? 0,
+    child,
     url: '',
     port: 0,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,

@@ -3,7 +3,9 @@
  * `staplewarm warm` stored, and openssl verifies them against the root, for SHA-1 and SHA-256
  * CertIDs. Unknown issuers get `unauthorized`.
  */
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { encodeOcspRequest, certIdFor, parseCertificates } from '@staplewarm/ocsp';
 import type { Redis } from 'ioredis';
@@ -178,5 +180,21 @@ describe.skipIf(skip)('relay: openssl and curl against the relay, the CA stopped
       1,
     );
     expect(await (await fetch(relay.metricsUrl.replace('/metrics', '/healthz'))).text()).toBe('ok\n');
+  });
+
+  it('stops cleanly on SIGTERM, at once, although a client holds a keep-alive connection', async () => {
+    const b64 = encodeURIComponent(requestOf(sha1, 0, 'sha1').toString('base64'));
+    const socket = net.connect(relay.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`GET /${b64} HTTP/1.1\r\nHost: relay\r\n\r\n`);
+    await once(socket, 'data'); // answered; the connection stays open
+    const started = Date.now();
+    const exited = once(relay.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    relay.child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    socket.destroy();
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(relay.output()).toContain('"relay: stopped"');
   });
 });
