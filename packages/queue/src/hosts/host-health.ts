@@ -1,4 +1,4 @@
-import { retryDelay, type BackoffPolicy } from './backoff.js';
+import { retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
 
 /**
  * A circuit breaker per responder host, in each process. After `failuresToOpen` transport failures

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HostLimiter, type HostLimiterOptions } from './host-limiter.js';
 import { DEFAULT_HOST_RATE_POLICY } from './host-rate.js';
-import { redisTestContext } from './testing/redis.js';
+import { redisTestContext } from '../testing/redis.js';
 
 const ctx = await redisTestContext();
 const prefix = ctx.bull;

@@ -6,7 +6,7 @@ import { HostPacer } from './host-pacer.js';
 import { DEFAULT_HOST_RATE_POLICY, afterRateLimited, hostRateAt, type HostRatePolicy } from './host-rate.js';
 import { HostStateStore, type VersionedHostState } from './host-state.js';
 import { InFlightGate } from './in-flight.js';
-import { silentLogger, type StapleLogger } from './job.js';
+import { silentLogger, type StapleLogger } from '../jobs/job.js';
 import { leaseSize } from './lease-book.js';
 import { RateMeter } from './rate-meter.js';
 

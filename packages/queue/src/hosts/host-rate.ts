@@ -1,4 +1,4 @@
-import { retryDelay, type BackoffPolicy } from './backoff.js';
+import { retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
 
 /**
  * How fast one responder host may be asked, after it answered 429. Pure: the clock and the random

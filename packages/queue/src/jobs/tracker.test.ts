@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
 import { StapleQueue } from './queue.js';
 import { JobTracker } from './tracker.js';
-import { redisTestContext } from './testing/redis.js';
+import { redisTestContext } from '../testing/redis.js';
 
 const ctx = await redisTestContext();
 

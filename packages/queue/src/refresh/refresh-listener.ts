@@ -1,7 +1,7 @@
 import type { StapleStore } from '@staplewarm/store';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { STAPLE_QUEUE, silentLogger, type StapleJobResult, type StapleLogger } from './job.js';
+import { STAPLE_QUEUE, silentLogger, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
 import { fingerprintOfJob, type RefreshScheduler, type Settlement } from './refresh-scheduler.js';
 
 export interface RefreshListenerOptions {

@@ -7,13 +7,13 @@ import type { Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
-import { StapleQueue } from './queue.js';
+import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from '../jobs/job.js';
+import { StapleQueue } from '../jobs/queue.js';
 import { OLDER_RESPONSE, RefreshListener } from './refresh-listener.js';
 import { RefreshRecords } from './refresh-records.js';
 import { RefreshScheduler, fingerprintOfJob, refreshJobId } from './refresh-scheduler.js';
 import { DEFAULT_REFRESH_POLICY, refreshDueAt, retryDelayAfter, type RefreshPolicy } from './schedule.js';
-import { bullPrefix, deletePrefix, randomPrefix, redisTestContext } from './testing/redis.js';
+import { bullPrefix, deletePrefix, randomPrefix, redisTestContext } from '../testing/redis.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;

@@ -1,7 +1,7 @@
 import type { StapleStore } from '@staplewarm/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './job.js';
+import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
 import { RefreshRecords } from './refresh-records.js';
 import { DEFAULT_REFRESH_POLICY, needsFetch, nextAttemptAt, type RefreshAttempt, type RefreshPolicy } from './schedule.js';
 

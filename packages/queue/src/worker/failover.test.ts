@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { FetchError, type OcspClient, type OcspFetchRequest, type OcspFetchResult } from '@staplewarm/fetch';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fetchWithFailover } from './failover.js';
-import { HostLimiter, type HostLimiterOptions } from './host-limiter.js';
+import { HostLimiter, type HostLimiterOptions } from '../hosts/host-limiter.js';
 import type { StapleObserver } from './observer.js';
 import { responderUrls } from './responder-urls.js';
-import { redisTestContext } from './testing/redis.js';
+import { redisTestContext } from '../testing/redis.js';
 
 const ctx = await redisTestContext();
 const DER = Buffer.from([0x30, 0x00]);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { OcspClient, OcspFetchResult, OcspHttpResponse } from '@staplewarm/fetch';
-import { StapleJobError } from './errors.js';
-import type { HostLimiter } from './host-limiter.js';
+import { StapleJobError } from '../jobs/errors.js';
+import type { HostLimiter } from '../hosts/host-limiter.js';
 import { fetchErrorOutcome, type StapleObserver } from './observer.js';
 import { responderHostOf } from './responder-urls.js';
 

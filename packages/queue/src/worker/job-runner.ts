@@ -1,8 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { StapleJobError } from './errors.js';
+import { StapleJobError } from '../jobs/errors.js';
 import { fetchWithFailover } from './failover.js';
-import type { HostLimiter } from './host-limiter.js';
-import type { StapleJobData, StapleJobResult } from './job.js';
+import type { HostLimiter } from '../hosts/host-limiter.js';
+import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
 import { silentObserver } from './observer.js';
 import { processStaple, type StapleDeps } from './process.js';
 import { responderUrls } from './responder-urls.js';

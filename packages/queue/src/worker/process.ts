@@ -1,8 +1,8 @@
 import type { OcspClient, OcspHttpResponse } from '@staplewarm/fetch';
 import { isOcspError, type OcspVerifier, type Staple } from '@staplewarm/ocsp';
 import type { StapleStore } from '@staplewarm/store';
-import { StapleJobError } from './errors.js';
-import type { StapleJobData, StapleJobResult, StapleLogger } from './job.js';
+import { StapleJobError } from '../jobs/errors.js';
+import type { StapleJobData, StapleJobResult, StapleLogger } from '../jobs/job.js';
 import { ocspErrorOutcome, silentObserver, type AttemptOutcome, type StapleObserver } from './observer.js';
 
 /** What processing one certificate needs; passed in so tests and apps choose the real parts. */

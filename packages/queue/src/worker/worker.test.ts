@@ -9,10 +9,10 @@ import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type StapleJobData, type StapleJobResult } from './job.js';
+import { silentLogger, type StapleJobData, type StapleJobResult } from '../jobs/job.js';
 import type { AttemptOutcome, StapleObserver } from './observer.js';
-import { StapleQueue } from './queue.js';
-import { redisTestContext } from './testing/redis.js';
+import { StapleQueue } from '../jobs/queue.js';
+import { redisTestContext } from '../testing/redis.js';
 import { StapleWorker } from './worker.js';
 
 const ctx = await redisTestContext();

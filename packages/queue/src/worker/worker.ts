@@ -1,10 +1,10 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_BACKOFF, retryDelay, type BackoffPolicy } from './backoff.js';
-import { StapleJobError } from './errors.js';
-import { HostLimiter } from './host-limiter.js';
-import type { HostRatePolicy } from './host-rate.js';
-import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
+import { DEFAULT_BACKOFF, retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
+import { StapleJobError } from '../jobs/errors.js';
+import { HostLimiter } from '../hosts/host-limiter.js';
+import type { HostRatePolicy } from '../hosts/host-rate.js';
+import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from '../jobs/job.js';
 import { StapleJobRunner } from './job-runner.js';
 import type { StapleDeps } from './process.js';
 
