@@ -135,7 +135,7 @@ function readGeneralName(buf: Buffer, name: Tlv | undefined): void {
       return;
     case contextTag(4, true): {
       const [directoryName] = fields(buf, name, 1, 'directoryName');
-      readName(buf, expectTag(directoryName, TAG.SEQUENCE, 'directoryName'));
+      readName(buf, expectTag(directoryName, TAG.SEQUENCE, 'directoryName'), false);
       return;
     }
     case contextTag(0, true):

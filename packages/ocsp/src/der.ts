@@ -352,16 +352,21 @@ export function readTime(buf: Buffer, tlv: Tlv): Date {
     throw new DerError('unexpected-tag', `expected a time, got tag 0x${tlv.tag.toString(16)}`);
   }
   if (!match) throw new DerError('bad-time', `malformed time ${JSON.stringify(text)}`);
-  const [month, day, hour, minute, second] = [2, 3, 4, 5, 6].map((i) => Number(match[i]));
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6]);
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month! - 1];
-  if (days === undefined || day! < 1 || day! > days || hour! > 23 || minute! > 59 || second! > 59) {
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  if (days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) {
     throw new DerError('bad-time', `invalid time ${JSON.stringify(text)}`);
   }
-  const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
-  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const millis = match[7] ? Number(match[7].padEnd(3, '0').slice(0, 3)) : 0;
+  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
+  // Date.UTC reads the years 0-99 as 1900-1999.
   const date = new Date(0);
-  date.setUTCFullYear(year, month! - 1, day);
-  date.setUTCHours(hour!, minute, second, millis);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
   return date;
 }

@@ -2,6 +2,7 @@
  * OCSPResponse (RFC 6960 4.2.1) decoding: one pass over the DER, reading only what verification and
  * display need. Nothing here checks signatures or times: see verify.ts.
  */
+import { BoundedCache } from './bounded-cache.js';
 import { readExtensionFields } from './certificate-extensions.js';
 import {
   type AlgorithmIdentifier,
@@ -28,6 +29,13 @@ import { OcspError } from './errors.js';
 import { OID } from './oids.js';
 import type { CertStatus, OcspResponseStatus, RevocationReason } from './types.js';
 import { readExtensions, readName, readX509 } from './x509.js';
+
+/**
+ * Certificates in `certs` that parsed, by their bytes: a CA's responses all carry the same
+ * responder certificate, which is parsed once (a full parse costs about as much as the response).
+ * A certificate that does not parse throws, so only successes are kept.
+ */
+const checkedCertificates = new BoundedCache<string, unknown>(256);
 
 /** RFC 6960 OCSPResponseStatus; 4 is not used. */
 const RESPONSE_STATUS: readonly ('successful' | OcspResponseStatus | undefined)[] = [
@@ -169,7 +177,7 @@ function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
     const [list] = fields(der, expectTag(certsTlv, contextTag(0, true), 'certs'), 1, 'certs');
     for (const cert of children(der, expectTag(list, TAG.SEQUENCE, 'certs'))) {
       const certDer = encoding(der, expectTag(cert, TAG.SEQUENCE, 'Certificate'));
-      readExtensionFields(readX509(certDer).extensions);
+      checkedCertificates.getOrCompute(certDer.toString('latin1'), () => readExtensionFields(readX509(certDer).extensions));
       certs.push(certDer);
     }
   }
@@ -187,7 +195,7 @@ function readBasic(der: Buffer, octets: Tlv): BasicResponseFields {
 function readResponderId(der: Buffer, tlv: Tlv | undefined): ResponderId {
   if (tlv?.tag === contextTag(1, true)) {
     const [name] = fields(der, tlv, 1, 'responderID byName');
-    readName(der, expectTag(name, TAG.SEQUENCE, 'responderID byName'));
+    readName(der, expectTag(name, TAG.SEQUENCE, 'responderID byName'), false);
     return { byName: encoding(der, name!) };
   }
   if (tlv?.tag === contextTag(2, true)) {

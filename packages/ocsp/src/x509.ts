@@ -9,6 +9,7 @@
  * interpreted (algorithm parameters, the public key bits, unread extension values) are checked for
  * DER framing only.
  */
+import { isUtf8 } from 'node:buffer';
 import {
   DerError,
   TAG,
@@ -88,7 +89,7 @@ export function readX509(der: Buffer): X509Fields {
   const serial = readInteger(der, expectTag(parts[at], TAG.INTEGER, 'serialNumber'));
   readAlgorithmIdentifier(der, parts[at + 1], 'signature');
   const issuer = expectTag(parts[at + 2], TAG.SEQUENCE, 'issuer');
-  readName(der, issuer);
+  readName(der, issuer, false);
   const [notBefore, notAfter] = fields(der, expectTag(parts[at + 3], TAG.SEQUENCE, 'validity'), 2, 'validity');
   const subject = expectTag(parts[at + 4], TAG.SEQUENCE, 'subject');
   const subjectAttributes = readName(der, subject);
@@ -168,7 +169,7 @@ export function readNameAttributes(nameDer: Buffer): NameAttribute[] {
  * AttributeTypeAndValue ::= SEQUENCE { type OBJECT IDENTIFIER, value ANY -- DirectoryString, usually }
  * ```
  */
-export function readName(buf: Buffer, name: Tlv): NameAttribute[] {
+export function readName(buf: Buffer, name: Tlv, decode = true): NameAttribute[] {
   const out: NameAttribute[] = [];
   for (const rdn of children(buf, expectTag(name, TAG.SEQUENCE, 'Name'))) {
     for (const atv of children(buf, expectTag(rdn, TAG.SET, 'RelativeDistinguishedName'))) {
@@ -176,10 +177,9 @@ export function readName(buf: Buffer, name: Tlv): NameAttribute[] {
       if (value && (value.tag & 0xc0 || !NAME_VALUE_TYPES.has(value.tag & 0x1f))) {
         throw new DerError('unexpected-tag', `attribute value with tag 0x${value.tag.toString(16)}`);
       }
-      out.push({
-        type: readOid(buf, expectTag(type, TAG.OID, 'attribute type')),
-        value: decodeString(buf, required(value, 'attribute value')),
-      });
+      const oid = readOid(buf, expectTag(type, TAG.OID, 'attribute type'));
+      const text = decodeString(buf, required(value, 'attribute value'), decode);
+      if (decode) out.push({ type: oid, value: text });
     }
   }
   return out;
@@ -193,40 +193,42 @@ export function readName(buf: Buffer, name: Tlv): NameAttribute[] {
  */
 const NAME_VALUE_TYPES = new Set([3, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 28, 29, 30]);
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * DirectoryString and friends to text; anything else (rare) as `#<hex>` as RFC 4514 prints it.
+ * With `decode` false the value is only checked (and '' returned): names that are compared as bytes.
  * @throws DerError `bad-string` when the octets are not that string type (bad UTF-8, odd BMPString...).
  */
-export function decodeString(buf: Buffer, tlv: Tlv): string {
+export function decodeString(buf: Buffer, tlv: Tlv, decode = true): string {
   const bytes = contents(buf, tlv);
   switch (tlv.tag) {
     case 0x0c: // UTF8String
-      try {
-        return UTF8.decode(bytes);
-      } catch {
-        throw new DerError('bad-string', 'UTF8String is not UTF-8');
-      }
+      if (!isUtf8(bytes)) throw new DerError('bad-string', 'UTF8String is not UTF-8');
+      return decode ? bytes.toString('utf8') : '';
     case 0x12: // NumericString
     case 0x13: // PrintableString
     case 0x16: // IA5String
     case 0x14: // TeletexString: in practice Latin-1
-      return bytes.toString('latin1');
+      return decode ? bytes.toString('latin1') : '';
     case 0x1e: // BMPString: UTF-16BE
       if (bytes.length % 2 !== 0) throw new DerError('bad-string', 'BMPString of odd length');
-      return Buffer.from(bytes).swap16().toString('utf16le');
+      return decode ? Buffer.from(bytes).swap16().toString('utf16le') : '';
     case 0x1c: // UniversalString: UTF-32BE
-      return decodeUniversalString(bytes);
+      return decodeUniversalString(bytes, decode);
     default:
       checkDer(buf, tlv);
-      return `#${encoding(buf, tlv).toString('hex')}`;
+      return decode ? `#${encoding(buf, tlv).toString('hex')}` : '';
   }
 }
 
 /** UTF-32BE to text through UTF-16 (no String.fromCodePoint spread: a long string would overflow the call stack). */
-function decodeUniversalString(bytes: Buffer): string {
+function decodeUniversalString(bytes: Buffer, decode: boolean): string {
   if (bytes.length % 4 !== 0) throw new DerError('bad-string', 'UniversalString length not a multiple of 4');
+  if (!decode) {
+    for (let i = 0; i < bytes.length; i += 4) {
+      if (bytes.readUInt32BE(i) > 0x10ffff) throw new DerError('bad-string', 'UniversalString code point above U+10FFFF');
+    }
+    return '';
+  }
   const utf16 = Buffer.allocUnsafe(bytes.length);
   let at = 0;
   for (let i = 0; i < bytes.length; i += 4) {
