@@ -259,7 +259,9 @@ function readExtension(id: string, value: Uint8Array, view: CertificateView, x50
       break;
     }
     case OID.extKeyUsage:
-      // OpenSSL alone (X509Certificate.keyUsage lists the EKU OIDs): pkijs throws on an empty list.
+      // OpenSSL's list (X509Certificate.keyUsage): pkijs throws on an empty one. OpenSSL ignores
+      // bytes after the value, so asn1js checks there are none.
+      fromBerExactly(value, `extension ${id}`);
       if (x509.keyUsage == null) reject('openssl-extension', 'extKeyUsage does not decode in OpenSSL');
       view.ocspSigning = x509.keyUsage.includes(OID.kpOcspSigning);
       break;
