@@ -14,15 +14,7 @@ import { parseOcspResponse } from './summary.js';
 import { type DerViolation, derViolations } from './testing/ber-scan.js';
 import { applyMutation, mutationArb, randomTreeArb } from './testing/der-mutations.js';
 import { encodeDerTree } from './testing/der-tree.js';
-import {
-  type Outcome,
-  EXCEPTIONS,
-  compare,
-  compareCertificate,
-  compareResponse,
-  ourCertificate,
-  ourResponse,
-} from './testing/differential.js';
+import { type Outcome, compare, compareCertificate, compareResponse, ourCertificate, ourResponse } from './testing/differential.js';
 import { certificateOracle, responseOracle } from './testing/oracles.js';
 import { type FuzzFixtures, createFuzzFixtures } from './testing/fuzz-fixtures.js';
 import { OcspVerifier } from './verify.js';
@@ -160,14 +152,6 @@ describe('DER reader: differential fuzz against OpenSSL and asn1js/pkijs', () =>
     },
     timeout(200),
   );
-
-  it('lists every exception with the reader codes it covers and the evidence it needs', () => {
-    for (const [rule, exception] of Object.entries(EXCEPTIONS)) {
-      expect(exception.codes.length, rule).toBeGreaterThan(0);
-      expect(exception.evidence.length, rule).toBeGreaterThan(0);
-      expect(exception.why.length, rule).toBeGreaterThan(20);
-    }
-  });
 });
 
 /** A differential where nothing is accepted (or nothing rejected) tests nothing: both must occur. */
@@ -179,11 +163,12 @@ function expectSomeAgreement(name: string): void {
 }
 
 describe('DER reader: totality', () => {
-  const inputs = (fixtureNames: () => string[], bytesOf: (name: string) => Buffer): fc.Arbitrary<Buffer> =>
+  /** Random bytes, random ASN.1-shaped trees, and mutated fixtures (built when a test runs, after beforeAll). */
+  const inputs = (fixtureNames: string[], bytesOf: (name: string) => Buffer): fc.Arbitrary<Buffer> =>
     fc.oneof(
       fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
       randomTreeArb,
-      fc.constant(null).chain(() => mutationArb(fixtureNames()).map((mutation) => applyMutation(bytesOf(mutation.fixture), mutation))),
+      mutationArb(fixtureNames).map((mutation) => applyMutation(bytesOf(mutation.fixture), mutation)),
     );
 
   it(
@@ -191,8 +176,8 @@ describe('DER reader: totality', () => {
     () => {
       fc.assert(
         fc.property(
-          inputs(() => Object.keys(fixtures.certificates), certificateBytes),
-          inputs(() => Object.keys(fixtures.responses), responseBytes),
+          inputs(Object.keys(fixtures.certificates), certificateBytes),
+          inputs(Object.keys(fixtures.responses), responseBytes),
           (certificate, response) => {
             timed(() => {
               try {
