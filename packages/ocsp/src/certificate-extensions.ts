@@ -107,6 +107,13 @@ export function readExtensionFields(extensions: ReadonlyMap<string, Buffer>): Ex
   return out;
 }
 
+/** An EXPLICIT wrapper holding exactly one value, checked for DER. */
+function explicitValue(buf: Buffer, tlv: Tlv, what: string): void {
+  const [value] = fields(buf, tlv, 1, what);
+  if (!value) throw new DerError('missing', `${what}: missing`);
+  checkDer(buf, value);
+}
+
 /** `GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName`, each checked. */
 function readGeneralNames(buf: Buffer, list: Tlv): Tlv[] {
   const names = children(buf, list);
@@ -138,9 +145,24 @@ function readGeneralName(buf: Buffer, name: Tlv | undefined): void {
       readName(buf, expectTag(directoryName, TAG.SEQUENCE, 'directoryName'), false);
       return;
     }
-    case contextTag(0, true):
-    case contextTag(3, true):
-    case contextTag(5, true):
+    case contextTag(0, true): {
+      // OtherName ::= SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
+      const [typeId, value, extra] = children(buf, name);
+      readOid(buf, expectTag(typeId, TAG.OID, 'otherName type-id'));
+      explicitValue(buf, expectTag(value, contextTag(0, true), 'otherName value'), 'otherName value');
+      expectEnd(extra, 'otherName');
+      return;
+    }
+    case contextTag(5, true): {
+      // EDIPartyName ::= SEQUENCE { nameAssigner [0] DirectoryString OPTIONAL, partyName [1] DirectoryString }
+      const parts = fields(buf, name, 2, 'ediPartyName');
+      const at = parts[0]?.tag === contextTag(0, true) ? 1 : 0;
+      if (at) explicitValue(buf, parts[0]!, 'nameAssigner');
+      explicitValue(buf, expectTag(parts[at], contextTag(1, true), 'partyName'), 'partyName');
+      expectEnd(parts[at + 1], 'ediPartyName');
+      return;
+    }
+    case contextTag(3, true): // x400Address: ORAddress, checked for DER only
       checkDer(buf, name);
       return;
     default:

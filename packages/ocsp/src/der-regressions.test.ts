@@ -180,6 +180,23 @@ describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
     expect(certificateCode(bytes)).toBe('unexpected-tag');
   });
 
+  it('GeneralName: an otherName without its type-id and value is refused (OpenSSL cannot decode such a SAN)', () => {
+    const withOtherName = (otherName: DerNode): Buffer => leaf((tbs) => extensionValue(tbs, SUBJECT_ALT_NAME).children!.push(otherName));
+    const empty = withOtherName(der.constructed(0xa0));
+    expect(new X509Certificate(empty).subjectAltName).toBeNull();
+    expect(certificateCode(empty)).toBe('missing');
+    // A user principal name (1.3.6.1.4.1.311.20.2.3) is well-formed: both read it.
+    const upn = withOtherName(
+      der.constructed(
+        0xa0,
+        der.primitive(TAG.OID, Buffer.from('2b060104018237140203', 'hex')),
+        der.constructed(0xa0, der.primitive(0x0c, 'a@b')),
+      ),
+    );
+    expect(new X509Certificate(upn).subjectAltName).toContain('othername');
+    expect(certificateCode(upn)).toBe('accepted');
+  });
+
   it('TLS feature: every feature is read whatever its place (a malformed one after status_request passed)', () => {
     const features = (...items: DerNode[]): Buffer => leaf((tbs) => (extensionValue(tbs, TLS_FEATURE).children = items));
     const five = der.primitive(TAG.INTEGER, [5]);
