@@ -306,6 +306,7 @@ describe('DER reader: the scanner that backs the exceptions', () => {
       ['30083003020205000500', 'inner-overrun'],
       ['30040c02c328', 'string-not-valid'],
       ['1003020105', 'primitive-sequence'],
+      ['300406000000', 'end-of-contents'],
       [encodeDerTree({ tag: TAG.NULL, content: Buffer.alloc(0), nest: 120 }).toString('hex'), 'deep-nesting'],
     ];
     for (const [hex, kind] of cases) expect([...derViolations(Buffer.from(hex, 'hex'))], hex).toContain(kind);

@@ -219,6 +219,13 @@ describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
     expect(certificateCode(padded)).toBe('non-minimal-length');
   });
 
+  it('algorithm parameters: a malformed time inside is refused (only framing was checked there; found with seed 424242)', () => {
+    const bytes = edited(fixtures.certificates['plain-leaf']!, (root) => {
+      root.children![1]!.children![1] = der.primitive(TAG.GENERALIZED_TIME, '2026011512000 Z'); // in place of NULL
+    });
+    expect(certificateCode(bytes)).toBe('bad-time');
+  });
+
   it('an empty input is a DerError like any other malformed certificate', () => {
     expect(certificateCode(Buffer.alloc(0))).toBe('truncated');
   });
@@ -229,6 +236,13 @@ describe('OCSP response regressions (found by der-fuzz.test.ts)', () => {
   const response = (name: string, edit: (basic: DerNode[]) => void): Buffer =>
     edited(fixtures.responses[name]!.der, (root) => edit(root.children![1]!.children![0]!.children![1]!.children![0]!.children!));
   const firstSingle = (basic: DerNode[]): DerNode[] => basic[0]!.children![2]!.children![0]!.children!;
+
+  it('algorithm parameters: end-of-contents octets in place of NULL are refused (asn1js skips them; found with seed 424242)', () => {
+    const bytes = response('delegated-revoked', (basic) => {
+      firstSingle(basic)[0]!.children![0]!.children![1] = der.primitive(0x00, []);
+    });
+    expect(responseCode(bytes)).toBe('unexpected-tag');
+  });
 
   it('certStatus good ([0] IMPLICIT NULL) with content is refused', () => {
     expect(responseCode(response('issuer-good', (basic) => (firstSingle(basic)[1]!.content = Buffer.from([0]))))).toBe('bad-null');

@@ -162,7 +162,8 @@ export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv 
  * Checks a value staplewarm keeps without interpreting (algorithm parameters, attribute values of
  * unusual types, GeneralNames it does not read): the DER framing of the element and of everything
  * nested in it, depth first with an explicit stack, and the DER form of the universal primitives
- * met on the way (BOOLEAN, INTEGER, ENUMERATED, NULL, OBJECT IDENTIFIER; strings are primitive).
+ * met on the way (BOOLEAN, INTEGER, ENUMERATED, NULL, OBJECT IDENTIFIER, BIT STRING, times; strings
+ * are primitive).
  */
 export function checkDer(buf: Buffer, tlv: Tlv): void {
   const pending: Tlv[] = [tlv];
@@ -205,6 +206,10 @@ function checkPrimitive(buf: Buffer, tlv: Tlv): void {
       return;
     case TAG.OID:
       readOid(buf, tlv);
+      return;
+    case TAG.UTC_TIME:
+    case TAG.GENERALIZED_TIME:
+      readTime(buf, tlv);
       return;
     case TAG.BIT_STRING: {
       const unused = buf[tlv.valueStart];

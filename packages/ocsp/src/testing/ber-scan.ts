@@ -18,7 +18,8 @@ export type DerViolation =
   | 'inner-overrun'
   | 'string-not-valid'
   | 'deep-nesting'
-  | 'primitive-sequence';
+  | 'primitive-sequence'
+  | 'end-of-contents';
 
 /** Universal string and time types: DER writes them primitive only (X.690 10.2). */
 const STRING_TAGS = new Set([0x03, 0x04, 0x0c, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1e]);
@@ -74,6 +75,7 @@ function scanOne(buf: Buffer, at: number, limit: number, found: Set<DerViolation
   const universal = (tag & 0xc0) === 0;
   if (constructed && universal && STRING_TAGS.has(tag & 0x1f)) found.add('constructed-string');
   if (!constructed && universal && (tag === 0x10 || tag === 0x11)) found.add('primitive-sequence');
+  if (tag === 0x00) found.add('end-of-contents'); // met as an element: not closing an indefinite length
   if (first === 0x80) {
     found.add('indefinite-length');
     if (!constructed) return undefined;

@@ -41,6 +41,11 @@ export const EXCEPTIONS: Readonly<Record<string, { codes: readonly string[]; evi
     evidence: ['primitive-sequence'],
     why: 'X.690 8.9.1: a SEQUENCE (or SET) is constructed; asn1js takes one whose identifier says primitive',
   },
+  'stray-end-of-contents': {
+    codes: ['unexpected-tag'],
+    evidence: ['end-of-contents'],
+    why: 'X.690 8.1.5: end-of-contents octets close an indefinite length only; asn1js skips them inside a definite-length SEQUENCE (OpenSSL refuses them)',
+  },
   'der-boolean': {
     codes: ['bad-boolean'],
     evidence: ['boolean-not-der'],
