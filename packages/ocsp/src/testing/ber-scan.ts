@@ -9,6 +9,7 @@ export type DerViolation =
   | 'indefinite-length'
   | 'non-minimal-length'
   | 'high-tag-form'
+  /** A universal type DER writes primitive (a string, a time, an INTEGER...) in the constructed form. */
   | 'constructed-string'
   | 'boolean-not-der'
   | 'integer-not-minimal'
@@ -21,8 +22,11 @@ export type DerViolation =
   | 'primitive-sequence'
   | 'end-of-contents';
 
-/** Universal string and time types: DER writes them primitive only (X.690 10.2). */
-const STRING_TAGS = new Set([0x03, 0x04, 0x0c, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1e]);
+/**
+ * Universal types that are constructed in DER: EXTERNAL, EMBEDDED PDV, SEQUENCE, SET, CHARACTER
+ * STRING. DER writes every other one primitive (strings and times too: X.690 10.2).
+ */
+const CONSTRUCTED_TYPES = new Set([8, 11, 16, 17, 29]);
 
 /** RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ; GeneralizedTime YYYYMMDDHHMMSS[.f]Z (OCSP uses fractions). */
 const UTC_TIME = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/;
@@ -73,9 +77,10 @@ function scanOne(buf: Buffer, at: number, limit: number, found: Set<DerViolation
   const first = buf[pos++]!;
   const constructed = (tag & 0x20) !== 0;
   const universal = (tag & 0xc0) === 0;
-  if (constructed && universal && STRING_TAGS.has(tag & 0x1f)) found.add('constructed-string');
+  if (universal && (tag & 0x1f) === 0)
+    found.add('end-of-contents'); // met as an element, in either form
+  else if (constructed && universal && !CONSTRUCTED_TYPES.has(tag & 0x1f)) found.add('constructed-string');
   if (!constructed && universal && (tag === 0x10 || tag === 0x11)) found.add('primitive-sequence');
-  if (tag === 0x00) found.add('end-of-contents'); // met as an element: not closing an indefinite length
   if (first === 0x80) {
     found.add('indefinite-length');
     if (!constructed) return undefined;

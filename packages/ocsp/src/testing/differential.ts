@@ -34,7 +34,7 @@ export const EXCEPTIONS: Readonly<Record<string, { codes: readonly string[]; evi
   'ber-constructed-string': {
     codes: ['unexpected-tag'],
     evidence: ['constructed-string'],
-    why: 'X.690 10.2: DER writes strings in the primitive form; OpenSSL and asn1js reassemble constructed ones',
+    why: 'X.690 10.2: DER writes strings (and every universal type but SEQUENCE, SET and the like) in the primitive form; OpenSSL and asn1js take constructed ones',
   },
   'primitive-sequence': {
     codes: ['unexpected-tag'],
@@ -44,7 +44,7 @@ export const EXCEPTIONS: Readonly<Record<string, { codes: readonly string[]; evi
   'stray-end-of-contents': {
     codes: ['unexpected-tag'],
     evidence: ['end-of-contents'],
-    why: 'X.690 8.1.5: end-of-contents octets close an indefinite length only; asn1js skips them inside a definite-length SEQUENCE (OpenSSL refuses them)',
+    why: 'X.690 8.1.5 and X.680 8.6: universal tag 0 is end-of-contents, which closes an indefinite length only; asn1js skips 00 00 inside a definite-length SEQUENCE and both oracles take [UNIVERSAL 0] in an ANY',
   },
   'der-boolean': {
     codes: ['bad-boolean'],
