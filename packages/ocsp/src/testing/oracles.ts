@@ -12,6 +12,7 @@
  * - `openssl-extension`: X509Certificate decodes extensions lazily; a subjectAltName, AIA or EKU
  *   that OpenSSL cannot decode reads as null, which the wrapper treats as a rejection.
  * - `pkijs-extension`: pkijs records a parsingError instead of throwing for a malformed extension.
+ * - `duplicate-extension`: RFC 5280 4.2 allows one instance of an extension; OpenSSL and pkijs take more.
  * - `pkijs-extra-element`: pkijs' schema matching ignores elements after the last one it expects.
  * - `pkijs-name-value`: pkijs takes a Name attribute value of any type; OpenSSL only ASN1_PRINTABLE's.
  * - `rfc-enumeration`: values RFC 6960 / RFC 5280 do not define (responseStatus 4, CRLReason 7...),
@@ -191,10 +192,10 @@ function readCertificate(der: Buffer): CertificateView {
   };
   const seen = new Set<string>();
   for (const extension of cert.extensions ?? []) {
-    if (!USED_EXTENSIONS.has(extension.extnID)) continue;
+    // RFC 5280 4.2: one instance of an extension at most (OpenSSL and pkijs take several).
     if (seen.has(extension.extnID)) reject('duplicate-extension', `extension ${extension.extnID} appears twice`);
     seen.add(extension.extnID);
-    readExtension(extension.extnID, extension.extnValue.valueBlock.valueHexView, view, x509);
+    if (USED_EXTENSIONS.has(extension.extnID)) readExtension(extension.extnID, extension.extnValue.valueBlock.valueHexView, view, x509);
   }
   return view;
 }
