@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LeafEntry } from '@staplewarm/responder-sim';
-import { refreshDueAt, refreshJobId } from '@staplewarm/queue';
+import { refreshDueAt, refreshJobId, hostQueueName } from '@staplewarm/queue';
 import { StapleStore } from '@staplewarm/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ describe('serve rescans its certificate stores', () => {
     fx = await startServeFixture({ label: 'serve-rescan', count: 30, prefixes: [prefix], responder: { validityHours: 2 } });
     certs = join(fx.dir, 'certs');
     mkdirSync(certs);
-    queue = new Queue('staple', { connection: fx.redis, prefix: `${prefix}bull` });
+    queue = new Queue(hostQueueName(new URL(fx.responder.url).host), { connection: fx.redis, prefix: `${prefix}bull` });
   });
 
   afterAll(async () => {

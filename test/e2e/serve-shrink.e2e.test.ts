@@ -7,6 +7,7 @@
  */
 import { copyFileSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostQueueName } from '@staplewarm/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, freePort, runCli, testPrefix } from '../helpers/services.js';
@@ -89,7 +90,7 @@ describe('serve holds a suspected shrink', () => {
         symlinkSync(join('..', '..', 'archive', leaf.name, `${file}1.pem`), join(live(), leaf.name, `${file}.pem`));
       }
     }
-    queue = new Queue('staple', { connection: fx.redis, prefix: `${prefix}bull` });
+    queue = new Queue(hostQueueName(new URL(fx.responder.url).host), { connection: fx.redis, prefix: `${prefix}bull` });
     metricsPort = await freePort();
     // Rescans only on SIGHUP; refreshes every few seconds (FAST_REFRESH), so "still refreshed" shows quickly.
     serve = new ServeProcess(

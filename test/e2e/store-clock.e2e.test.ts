@@ -3,7 +3,7 @@
  * so a skewed worker can neither age out the fleet's staples nor store a response that Redis already
  * considers expired (which, through `SET ... PXAT <past>`, would delete the live staple it replaces).
  *
- * Real Redis, real BullMQ (StapleWorker in-process, `deps.now` skewed), real simulator. Two PKIs:
+ * Real Redis, real BullMQ (StaplePool in-process, `deps.now` skewed), real simulator. Two PKIs:
  * `long` answers with 7-day responses, `short` with 30-minute ones. The simulator's
  * `olderThisUpdate` fault serves a response an hour older than its current one: for `short` that
  * response expired 31 minutes ago by Redis' clock, yet a worker 1 h behind finds it fresh.
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
-import { JobTracker, StapleQueue, StapleWorker, silentLogger, type JobSettlement } from '@staplewarm/queue';
+import { JobTracker, StaplePool, StapleQueue, silentLogger, type JobSettlement } from '@staplewarm/queue';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
@@ -64,10 +64,10 @@ describe('workers whose clock is off against Redis', () => {
   /** One worker with its clock `offsetMs` off Redis' works these certificates once (one attempt each). */
   async function round(offsetMs: number, targets: readonly ScannedTarget[]): Promise<Map<string, JobSettlement>> {
     const queue = new StapleQueue({ connection, prefix: bull, attempts: 1 });
-    const tracker = new JobTracker({ connection, prefix: bull });
+    const tracker = new JobTracker({ connection, prefix: bull, queue });
     // The simulators listen on 127.0.0.1, which the responder address policy refuses by default.
     const client = new OcspClient({ connectTimeoutMs: 2_000, responderAllow: ['127.0.0.0/8'] });
-    const worker = new StapleWorker({
+    const worker = new StaplePool({
       connection,
       prefix: bull,
       rate: 0,
@@ -75,10 +75,10 @@ describe('workers whose clock is off against Redis', () => {
       deps: { client, verifier: new OcspVerifier(), store, now: () => Date.now() + offsetMs, log: silentLogger },
     });
     try {
-      await Promise.all([tracker.start(), worker.waitUntilReady()]);
-      tracker.track(targets.map((t) => t.fingerprint));
-      await queue.enqueue(targets);
-      return new Map(await tracker.wait(queue.queue, { idleCheckMs: 1_000 }));
+      const routes = await queue.route(targets);
+      await Promise.all([tracker.track(routes), worker.start()]);
+      await queue.enqueue(targets, { routes });
+      return new Map(await tracker.wait({ idleCheckMs: 1_000 }));
     } finally {
       await worker.close();
       await Promise.all([tracker.close(), queue.close(), client.close()]);

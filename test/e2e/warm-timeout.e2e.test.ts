@@ -53,7 +53,7 @@ describe('warm --timeout', () => {
     // One plain line naming what it waited on: the queue, its keys and the Redis.
     const notices = run.stderr.split('\n').filter((line) => line.startsWith('warm: no worker is connected'));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toContain(`queue "staple" (keys ${noWorkerPrefix}bull:staple:*) on ${REDIS_URL}`);
+    expect(notices[0]).toContain(`queue "staple@*" (keys ${noWorkerPrefix}bull:staple@*:*) on ${REDIS_URL}`);
     expect(notices[0]).toContain('--timeout 5 s');
     const summary = JSON.parse(run.stdout) as WarmJson;
     expect(summary.elapsedSeconds).toBeGreaterThanOrEqual(5);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { AddressPolicyError, parseResponderAllow } from '@staplewarm/fetch/address-policy';
 import { DEFAULT_LISTEN, isRelayError, parseListenAddress, type ListenAddress } from '@staplewarm/relay/listen-address';
+import { QUEUE_DEFAULTS } from '@staplewarm/queue/defaults';
 import type { Command } from 'commander';
 import { escapeControl } from './escape.js';
 
@@ -21,14 +22,21 @@ export interface Config {
   redisPassword: string | undefined;
   /** STAPLEWARM_PREFIX / --prefix. Key prefix of the Redis contract (OpenResty reads the same). */
   prefix: string;
-  /** STAPLEWARM_RATE / --rate. Global OCSP requests per second over all workers; 0 = unlimited. */
+  /**
+   * STAPLEWARM_RATE / --rate. Ceiling of OCSP requests per second over every responder host and
+   * every worker process, shared out over the hosts with work; 0 = none.
+   */
   rate: number;
+  /** STAPLEWARM_DEFAULT_HOST_RATE / --default-host-rate. Budget of a responder host without its own --host-rate; 0 = unlimited. */
+  defaultHostRate: number;
   /** STAPLEWARM_CONCURRENCY / --concurrency. Requests in flight per worker process. */
   concurrency: number;
   /** STAPLEWARM_ATTEMPTS. Tries per certificate before it is reported failed. */
   attempts: number;
   /** STAPLEWARM_RETRY_BASE_MS. First retry delay after a failed attempt; doubles per attempt (jittered), capped at 60 s. */
   retryBaseMs: number;
+  /** STAPLEWARM_RETRY_MAX_MS. Longest retry delay. */
+  retryMaxMs: number;
   /** STAPLEWARM_CERTID_HASH. sha1 (RFC 5019) or sha256 (RFC 9919). */
   certIdHash: 'sha1' | 'sha256';
   /** STAPLEWARM_CONNECT_TIMEOUT_MS. */
@@ -43,7 +51,7 @@ export interface Config {
   metricsHost: string;
   /**
    * STAPLEWARM_HOST_RATE / --host-rate. Per-responder-host budgets, requests/s:
-   * `ocsp.example.com=200,ocsp.other.test=50`. Hosts not listed share only the global rate.
+   * `ocsp.example.com=200,ocsp.other.test=50`. Hosts not listed get the default host rate.
    */
   hostRates: Record<string, number>;
   /** STAPLEWARM_SCAN_INTERVAL / --scan-interval. Seconds between rescans in `serve` (10 s to 1 day). */
@@ -76,6 +84,7 @@ export interface ConfigFlags {
   redisPasswordFile?: string;
   prefix?: string;
   rate?: string;
+  defaultHostRate?: string;
   concurrency?: string;
   metricsPort?: string;
   metricsHost?: string;
@@ -175,29 +184,44 @@ export const SETTINGS: Settings = {
     flag: '--rate <n>',
     flagKey: 'rate',
     env: 'STAPLEWARM_RATE',
-    default: 500,
-    help: 'global OCSP requests per second over all workers; every process must use the same value (0 = unlimited)',
+    default: QUEUE_DEFAULTS.rate,
+    shownDefault: `${QUEUE_DEFAULTS.rate} (no ceiling)`,
+    help: 'ceiling of OCSP requests per second over every responder host and every worker, shared out over the hosts with work; every process must use the same value (0 = none)',
+    parse: (raw, source) => wholeNumber(raw, source, 0),
+  },
+  defaultHostRate: {
+    flag: '--default-host-rate <n>',
+    flagKey: 'defaultHostRate',
+    env: 'STAPLEWARM_DEFAULT_HOST_RATE',
+    default: QUEUE_DEFAULTS.defaultHostRate,
+    help: 'requests per second for each responder host without its own --host-rate (what one CA origin takes; 0 = unlimited)',
     parse: (raw, source) => wholeNumber(raw, source, 0),
   },
   concurrency: {
     flag: '--concurrency <n>',
     flagKey: 'concurrency',
     env: 'STAPLEWARM_CONCURRENCY',
-    default: 128,
-    help: 'requests in flight in this process; rate x responder latency is needed',
+    default: QUEUE_DEFAULTS.concurrency,
+    help: 'requests in flight per responder host in this process; the host rate x responder latency is needed',
     parse: (raw, source) => wholeNumber(raw, source, 1, 10_000),
   },
   attempts: {
     env: 'STAPLEWARM_ATTEMPTS',
-    default: 5,
+    default: QUEUE_DEFAULTS.attempts,
     help: 'attempts per certificate',
     parse: (raw, source) => wholeNumber(raw, source, 1, 100),
   },
   retryBaseMs: {
     env: 'STAPLEWARM_RETRY_BASE_MS',
-    default: 1_000,
-    help: 'first retry delay, ms (doubles per attempt, jittered, capped at 60 s; a 429 Retry-After wins)',
+    default: QUEUE_DEFAULTS.retryBaseMs,
+    help: 'first retry delay, ms (doubles per attempt, jittered, up to STAPLEWARM_RETRY_MAX_MS; a 429 Retry-After wins)',
     parse: (raw, source) => wholeNumber(raw, source, 1, 3_600_000),
+  },
+  retryMaxMs: {
+    env: 'STAPLEWARM_RETRY_MAX_MS',
+    default: QUEUE_DEFAULTS.retryMaxMs,
+    help: 'longest retry delay, ms',
+    parse: (raw, source) => wholeNumber(raw, source, 1, 86_400_000),
   },
   certIdHash: {
     env: 'STAPLEWARM_CERTID_HASH',

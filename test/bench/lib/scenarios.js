@@ -3,6 +3,7 @@
 // the simulator; d: `staplewarm warm` against `openssl ocsp` run 16 at a time.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { hostQueueName } from '@staplewarm/queue';
 import { Queue } from 'bullmq';
 import { opensslWarm, recheckStaples } from './openssl.js';
 import { cpuMs, freePort, peakRssBytes, runStaplewarm, sleep, startSimulator, startWorker } from './services.js';
@@ -41,7 +42,8 @@ export async function runQueueScenario(key, { redis, pki, out, profile, log }) {
     });
   let worker = scenario.pipelineOnly ? undefined : await newWorker();
   const cpuBefore = { worker: worker ? cpuMs(worker.pid) : 0, sim: cpuMs(sim.pid), redis: cpuMs(redis.pid) };
-  const queue = new Queue('staple', { connection: redis.client, prefix: `${PREFIX}bull` });
+  // The simulator's host queue: every certificate of the PKI names it.
+  const queue = new Queue(hostQueueName(`127.0.0.1:${pki.port}`), { connection: redis.client, prefix: `${PREFIX}bull` });
   try {
     log(`${scenario.title}: warm --no-work ${pki.count} certificates`);
     // The simulator's request count over time.

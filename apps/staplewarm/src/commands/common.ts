@@ -11,6 +11,7 @@ export function withCommonOptions(command: Command): Command {
 /** Options of every command that fetches staples (warm, worker, serve): budgets and the responder address policy. */
 export function withFetchOptions(command: Command): Command {
   settingOption(command, 'rate');
+  settingOption(command, 'defaultHostRate');
   settingOption(command, 'hostRates');
   settingOption(command, 'concurrency');
   return settingOption(command, 'responderAllow');

@@ -7,7 +7,7 @@ import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectOrSkip, deletePrefix, testPrefix } from '../../../../test/helpers/services.js';
 import { QueueMissFetcher } from './queue-fetcher.js';
-import { StapleQueue } from '@staplewarm/queue';
+import { StapleQueue, hostQueueName, primaryHostOf } from '@staplewarm/queue';
 
 const redis = await connectOrSkip(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'apps/staplewarm relay queue');
 
@@ -41,11 +41,12 @@ describe.skipIf(!redis)('QueueMissFetcher', () => {
     const fetcher = new QueueMissFetcher({ connection: redis, prefix, attempts: 2 });
     await fetcher.request(target(1_000));
     await fetcher.request(target(1_000)); // a second relay asking: still one job
-    expect(await backlog.queue.getWaitingCount()).toBe(51);
+    const hostQueue = backlog.queueOf(primaryHostOf(target(1)));
+    expect(await hostQueue.getWaitingCount()).toBe(51);
 
     const taken: string[] = [];
     const worker = new Worker(
-      'staple',
+      hostQueueName(primaryHostOf(target(1))),
       async (job) => {
         taken.push(job.id ?? '');
       },

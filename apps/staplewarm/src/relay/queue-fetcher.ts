@@ -26,8 +26,8 @@ export class QueueMissFetcher implements MissFetcher {
   }
 
   /** One urgent job (head of the wait list): a server is waiting for this staple. */
-  request(target: StapleTarget): Promise<void> {
-    return this.queue.enqueue([target], { urgent: true });
+  async request(target: StapleTarget): Promise<void> {
+    await this.queue.enqueue([target], { urgent: true });
   }
 
   close(): Promise<void> {

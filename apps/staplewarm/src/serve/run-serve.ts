@@ -47,7 +47,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
   const scheduler = new RefreshScheduler({
-    queue: queue.queue,
+    queue,
     store,
     connection: redis,
     prefix,
@@ -56,7 +56,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     now,
     log,
   });
-  const listener = new RefreshListener({ connection: redis, prefix, scheduler, store, log });
+  const listener = new RefreshListener({ connection: redis, prefix, scheduler, queue, store, log });
   // Listen before anything is scheduled: settlements are not replayed.
   await listener.start();
   // The worker pool (with /metrics), as `staplewarm worker` runs it; or /metrics alone.

@@ -26,7 +26,8 @@ async function connect(): Promise<Redis | undefined> {
 
 const redis = await connect();
 
-const target = (i: number) => ({ fingerprint: i.toString(16).padStart(64, '0'), paths: [`/srv/certs/site${i}/fullchain.pem`] }) as ScannedTarget;
+const target = (i: number) =>
+  ({ fingerprint: i.toString(16).padStart(64, '0'), paths: [`/srv/certs/site${i}/fullchain.pem`] }) as ScannedTarget;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => target(from + i));
 const fpsOf = (targets: readonly ScannedTarget[]) => targets.map((t) => t.fingerprint).sort();
 const scanOf = (targets: ScannedTarget[], carried = 0): ServeScan => ({

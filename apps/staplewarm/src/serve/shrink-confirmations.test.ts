@@ -39,7 +39,8 @@ describe.skipIf(!redis)('ShrinkConfirmations', () => {
   const confirmations = new ShrinkConfirmations(redis!, prefix);
 
   afterAll(async () => {
-    for await (const keys of redis!.scanStream({ match: `${prefix}:*` }) as AsyncIterable<string[]>) if (keys.length) await redis!.del(...keys);
+    for await (const keys of redis!.scanStream({ match: `${prefix}:*` }) as AsyncIterable<string[]>)
+      if (keys.length) await redis!.del(...keys);
     redis?.disconnect();
   });
 

@@ -1,16 +1,5 @@
-import { OcspVerifier } from '@staplewarm/ocsp';
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
-import {
-  DEFAULT_BACKOFF,
-  JobTracker,
-  type StapleObserver,
-  StapleQueue,
-  createStapleWorker,
-  needsFetch,
-  type JobSettlement,
-  type StapleLogger,
-  STAPLE_QUEUE,
-} from '@staplewarm/queue';
+import { JobTracker, type StapleObserver, StapleQueue, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
 import { scanCertificateStores, type ScanReport, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -70,6 +59,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   const tracker = new JobTracker({
     connection: redis,
     prefix,
+    queue,
     onSettled: (settled) => {
       settledSoFar++;
       if (settled.state !== 'completed') failedSoFar++;
@@ -78,7 +68,9 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   });
   // This process's own worker pool; with --no-work the HTTP client (undici) is not even loaded.
   const workers = options.work
-    ? await startWorkers(redis, { config, prefix, store, now, log, observer: options.metrics?.observer })
+    ? await import('../worker/staple-pool.js').then(({ startStaplePool }) =>
+        startStaplePool(redis, config, { store, now, log, observer: options.metrics?.observer }),
+      )
     : undefined;
 
   let fetchStartedAt: number | undefined;
@@ -96,15 +88,13 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     if (due.length === 0) return;
     fetchStartedAt ??= now();
     for (const target of due) toFetch.set(target.fingerprint, target);
-    await trackerReady; // events are not replayed: listen before the first job is added
-    tracker.track(due.map((t) => t.fingerprint));
+    const jobs = due.map(jobDataOf);
+    const routes = await queue.route(jobs);
+    await tracker.track(routes); // events are not replayed: listen to a host's queue before its first job
     progress.setTotal(toFetch.size);
-    await queue.enqueue(due.map(jobDataOf));
+    await queue.enqueue(jobs, { routes });
   };
 
-  // Connecting the event reader overlaps the scan's start; the first batch waits for it.
-  const trackerReady = tracker.start();
-  trackerReady.catch(() => {}); // awaited by the first batch, or by the wait below
   // Every run has a deadline: a warm run must end, even when nobody works its queue (--no-work with
   // no worker), or a responder hangs, or it runs from a boot script that waits for it.
   const timeoutMs = config.warmTimeoutSeconds * 1000;
@@ -114,23 +104,26 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   let noWorker = false;
   const stopWatching = options.work
     ? () => {}
-    : watchForWorkers(queue.queue, {
-        afterMs: NO_WORKER_NOTICE_MS,
-        stillWaiting: () => scanning || tracker.remaining > 0,
-        onNone: () => {
-          noWorker = true;
-          const line = noWorkerNotice({
-            queue: STAPLE_QUEUE,
-            queuePrefix: prefix,
-            redisUrl: config.redisUrl,
-            afterSeconds: NO_WORKER_NOTICE_MS / 1000,
-            timeoutSeconds: config.warmTimeoutSeconds,
-          });
-          if (options.notice) options.notice(line);
-          else log.warn({ queue: STAPLE_QUEUE }, line);
+    : watchForWorkers(
+        { getWorkersCount: () => queue.workersCount() },
+        {
+          afterMs: NO_WORKER_NOTICE_MS,
+          stillWaiting: () => scanning || tracker.remaining > 0,
+          onNone: () => {
+            noWorker = true;
+            const line = noWorkerNotice({
+              queue: 'staple@*',
+              queuePrefix: prefix,
+              redisUrl: config.redisUrl,
+              afterSeconds: NO_WORKER_NOTICE_MS / 1000,
+              timeoutSeconds: config.warmTimeoutSeconds,
+            });
+            if (options.notice) options.notice(line);
+            else log.warn({ queue: 'staple@*' }, line);
+          },
+          log,
         },
-        log,
-      });
+      );
   let report: ScanReport;
   let scanSeconds = 0;
   let settlements = new Map<string, JobSettlement>();
@@ -151,8 +144,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       'scan finished',
     );
     showProgress();
-    await trackerReady;
-    settlements = await tracker.wait(queue.queue, { signal: deadline.signal });
+    settlements = await tracker.wait({ signal: deadline.signal });
     unfinished = tracker.unsettled();
   } finally {
     clearTimeout(deadlineTimer);
@@ -220,31 +212,6 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   summary.elapsedSeconds = (now() - startedAt) / 1000;
   reportStates(options.metrics?.metrics, summary, now());
   return summary;
-}
-
-/** The in-process worker pool of `warm` (without --no-work), and its OCSP client. */
-async function startWorkers(
-  redis: Redis,
-  opts: { config: Config; prefix: string; store: StapleStore; now: () => number; log: StapleLogger; observer: StapleObserver | undefined },
-): Promise<{ close(): Promise<void> }> {
-  const { ocspClientFor } = await import('../worker/ocsp-client.js');
-  const { config } = opts;
-  const client = ocspClientFor(config);
-  const worker = createStapleWorker({
-    connection: redis,
-    prefix: opts.prefix,
-    rate: config.rate,
-    hostRates: config.hostRates,
-    concurrency: config.concurrency,
-    backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
-    deps: { client, verifier: new OcspVerifier(), store: opts.store, now: opts.now, log: opts.log, observer: opts.observer },
-  });
-  return {
-    close: async () => {
-      await worker.close(); // the jobs in flight finish first
-      await client.close();
-    },
-  };
 }
 
 /** The run's final figures as gauges (what `--textfile` writes for cron-driven runs). */

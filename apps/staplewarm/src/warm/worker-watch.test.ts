@@ -16,14 +16,14 @@ describe('redisAddress', () => {
 describe('noWorkerNotice', () => {
   it('names the queue, its keys, the Redis and the deadline on one line', () => {
     const line = noWorkerNotice({
-      queue: 'staple',
+      queue: 'staple@*',
       queuePrefix: 'ocsp:bull',
       redisUrl: 'redis://:pw@h:6379/1',
       afterSeconds: 3,
       timeoutSeconds: 600,
     });
     expect(line).toBe(
-      'warm: no worker is connected to queue "staple" (keys ocsp:bull:staple:*) on redis://h:6379/1 after 3 s: start `staplewarm worker` ' +
+      'warm: no worker is connected to queue "staple@*" (keys ocsp:bull:staple@*:*) on redis://h:6379/1 after 3 s: start `staplewarm worker` ' +
         'with the same --redis and --prefix, or run warm without --no-work (giving up after --timeout 600 s)',
     );
   });

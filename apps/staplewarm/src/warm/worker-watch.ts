@@ -1,11 +1,13 @@
 import type { StapleLogger } from '@staplewarm/queue';
-import type { Queue } from 'bullmq';
+import { REDACTED_URL, redactUrl } from '../redact.js';
 
 /** How long `warm --no-work` waits before saying that no worker is there: long enough for one to connect. */
 export const NO_WORKER_NOTICE_MS = 3_000;
 
 /** A Redis URL as a message may show it: scheme, host, port and database, never credentials or options. */
 export function redisAddress(url: string): string {
+  // Through the one redaction helper first: a password with '/' or '@' would otherwise spill into the path.
+  if (redactUrl(url) === REDACTED_URL) return 'the configured Redis';
   try {
     const parsed = new URL(url);
     return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
@@ -37,7 +39,7 @@ export function noWorkerNotice(opts: {
  * Returns a function that cancels the check.
  */
 export function watchForWorkers(
-  queue: Pick<Queue, 'getWorkersCount'>,
+  queue: { getWorkersCount(): Promise<number> },
   opts: { afterMs: number; stillWaiting: () => boolean; onNone: () => void; log: StapleLogger },
 ): () => void {
   let cancelled = false;

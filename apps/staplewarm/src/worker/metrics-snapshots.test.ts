@@ -48,7 +48,7 @@ function fakeStore(metas: StapleMeta[], delayMs = 0): { store: StapleStore; scan
   return { store: store as unknown as StapleStore, scans: () => scans };
 }
 
-const fakeQueue = { queue: { getJobCounts: () => Promise.resolve({ waiting: 3 }) } } as unknown as StapleQueue;
+const fakeQueue = { jobCounts: () => Promise.resolve({ waiting: 3 }) } as unknown as StapleQueue;
 
 describe('MetricsSnapshots before a scrape', () => {
   const clock = { now: Date.UTC(2026, 10, 23) };

@@ -131,7 +131,7 @@ export class MetricsSnapshots {
   }
 
   private async takeQueueSnapshot(): Promise<void> {
-    const counts = await this.options.queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    const counts = await this.options.queue.jobCounts(); // summed over every host queue
     const jobs: Partial<Record<QueueJobState, number>> = {
       // Prioritized jobs wait too (BullMQ keeps them in their own set).
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { StapleQueue, silentLogger, type StapleJobData } from '@staplewarm/queue';
+import { StapleQueue, primaryHostOf, silentLogger, type StapleJobData } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, loadConfig, queuePrefix } from '../config.js';
@@ -54,10 +54,11 @@ describe.skipIf(!redis)('startWorker', () => {
         subject: 'CN=retry',
       };
       await queue.enqueue([target]);
-      let delayed = await queue.queue.getJobs(['delayed']);
+      const hostQueue = queue.queueOf(primaryHostOf(target));
+      let delayed = await hostQueue.getJobs(['delayed']);
       for (const deadline = Date.now() + 10_000; delayed.length === 0 && Date.now() < deadline;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        delayed = await queue.queue.getJobs(['delayed']);
+        delayed = await hostQueue.getJobs(['delayed']);
       }
       const [job] = delayed;
       expect(job?.attemptsMade).toBe(1);
@@ -66,7 +67,7 @@ describe.skipIf(!redis)('startWorker', () => {
       expect(job?.delay).toBeLessThanOrEqual(40_000);
     } finally {
       await running.stop();
-      await queue.queue.obliterate({ force: true });
+      await queue.queueOf(new URL(url).host).obliterate({ force: true });
       await queue.close();
       responder.closeAllConnections();
       await new Promise((resolve) => responder.close(resolve));

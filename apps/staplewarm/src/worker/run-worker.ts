@@ -1,11 +1,9 @@
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
-import { OcspVerifier } from '@staplewarm/ocsp';
-import { createStapleWorker, DEFAULT_BACKOFF, type StapleLogger } from '@staplewarm/queue';
-import { StapleStore } from '@staplewarm/store';
+import type { StapleLogger } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
-import { queuePrefix, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
-import { ocspClientFor } from './ocsp-client.js';
+import { startStaplePool } from './staple-pool.js';
 
 export interface RunningWorker {
   /** `/metrics` URL, when metrics are on. */
@@ -17,40 +15,20 @@ export interface RunningWorker {
 }
 
 /**
- * `staplewarm worker` (and the worker pool of `serve`): takes staple jobs from the shared queue until
- * stopped, under the global rate (BullMQ limiter) and the per-host budgets, and serves /metrics.
+ * `staplewarm worker` (and the worker pool of `serve`): works every responder host's queue until
+ * stopped, under each host's budget and the global ceiling, and serves /metrics.
  */
 export async function startWorker(redis: Redis, config: Config, log: StapleLogger, now: () => number = Date.now): Promise<RunningWorker> {
   const endpoint = await startMetricsEndpoint(config, { log, redis });
-  const client = ocspClientFor(config);
-  const worker = createStapleWorker({
-    connection: redis,
-    prefix: queuePrefix(config.prefix),
-    rate: config.rate,
-    hostRates: config.hostRates,
-    concurrency: config.concurrency,
-    // Retries within a job wait as in `warm` (STAPLEWARM_RETRY_BASE_MS), not the library default.
-    backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBaseMs },
-    deps: {
-      client,
-      verifier: new OcspVerifier(),
-      store: new StapleStore(redis, { prefix: config.prefix }),
-      now,
-      log,
-      ...(endpoint.observer ? { observer: endpoint.observer } : {}),
-    },
-  });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
-  await worker.waitUntilReady();
-
+  const running = await startStaplePool(redis, config, { log, now, observer: endpoint.observer });
   let stopping: Promise<void> | undefined;
   return {
     metricsUrl: endpoint.url,
     metrics: endpoint.metrics,
     stop: () =>
       (stopping ??= (async () => {
-        await worker.close();
-        await Promise.allSettled([client.close(), endpoint.close()]);
+        await running.close();
+        await endpoint.close();
       })()),
   };
 }

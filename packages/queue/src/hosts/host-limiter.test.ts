@@ -26,7 +26,7 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
   afterAll(() => ctx.close());
 
   it('pauses a host for every process sharing the Redis, and cuts its rate once per episode', async () => {
-    const [a, b] = [limiter({ globalRate: 400 }), limiter({ globalRate: 400 })];
+    const [a, b] = [limiter({ defaultHostRate: 400 }), limiter({ defaultHostRate: 400 })];
     const host = `paused-${randomBytes(3).toString('hex')}.test`;
     const sentAt = Date.now();
     // Both processes got a 429 for requests sent at the same moment: one episode.
@@ -41,7 +41,7 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
     expect(b.rate(host)).toBeCloseTo(400 * DEFAULT_HOST_RATE_POLICY.decrease, 6);
 
     // A third process that never saw a 429 learns the pause from Redis and does not send.
-    const c = limiter({ globalRate: 400 });
+    const c = limiter({ defaultHostRate: 400 });
     c.pausedUntil(host);
     await c.sync();
     const permit = await c.acquire(host);
@@ -77,7 +77,7 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
   });
 
   it('lets a host without any budget through at once, until it answers 429', async () => {
-    const l = limiter({ globalRate: 0 });
+    const l = limiter({ defaultHostRate: 0 });
     const host = `free-${randomBytes(3).toString('hex')}.test`;
     for (let i = 0; i < 50; i++) expect(await l.acquire(host)).toEqual({ granted: true });
     expect(l.rate(host)).toBe(Infinity);
@@ -89,17 +89,35 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
 
   it('hands jobs back instead of queueing them behind a slow host', async () => {
     const host = `slow-${randomBytes(3).toString('hex')}.test`;
-    const l = limiter({ hostRates: { [host]: 4 } });
+    // 4 req/s: leases of one request each, 250 ms apart; at most maxQueueMs (500 ms) of that rate,
+    // two requests, may wait in this process. The other ten go back to the queue until their slot.
+    const l = limiter({ hostRates: { [host]: 4 }, maxQueueMs: 500 });
+    const asked = Date.now();
     const permits = await Promise.all(Array.from({ length: 12 }, () => l.acquire(host)));
-    const backlog = permits.filter((p) => !p.granted);
-    expect(permits.filter((p) => p.granted)).toHaveLength(12 - backlog.length);
-    expect(backlog.length).toBeGreaterThan(0);
-    for (const permit of backlog) expect(permit).toMatchObject({ granted: false, reason: 'backlog' });
+    expect(permits.filter((p) => p.granted)).toHaveLength(2);
+    const backlog = permits.filter((p): p is Extract<typeof p, { granted: false }> => !p.granted);
+    expect(backlog).toHaveLength(10);
+    for (const permit of backlog) {
+      expect(permit.reason).toBe('backlog');
+      // Back after the requests already waiting: at least two slots (2 x 250 ms) from now.
+      expect(permit.until).toBeGreaterThanOrEqual(asked + 2 * 250 - 5);
+    }
+  });
+
+  it('caps a host at its share of the global ceiling', async () => {
+    const host = `shared-${randomBytes(3).toString('hex')}.test`;
+    const l = limiter({ defaultHostRate: 500 });
+    expect(l.maxRate(host)).toBe(500);
+    l.setShares(new Map([[host, 120]]));
+    expect(l.maxRate(host)).toBe(120);
+    expect(l.rate(host)).toBe(120);
+    l.setShares(new Map([[host, 10_000]]));
+    expect(l.maxRate(host)).toBe(500); // a share never raises a host above its own budget
   });
 
   it('keeps a host to its share of requests in flight, so one that hangs cannot take every slot', async () => {
     const host = `busy-${randomBytes(3).toString('hex')}.test`;
-    const l = limiter({ globalRate: 0, maxInFlight: 2, busyWaitMs: 100 });
+    const l = limiter({ defaultHostRate: 0, maxInFlight: 2, busyWaitMs: 100 });
     expect(await l.acquire(host)).toEqual({ granted: true });
     expect(await l.acquire(host)).toEqual({ granted: true });
     // A third waits for one of the two to end...
@@ -115,7 +133,7 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
     let clock = Date.now();
     const tag = randomBytes(3).toString('hex');
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((h) => `${h}-${tag}.test`) as [string, string, string, string];
-    const l = limiter({ globalRate: 0, now: () => clock, bounds: { idleMs: 60_000, maxHosts: 3 } });
+    const l = limiter({ defaultHostRate: 0, now: () => clock, bounds: { idleMs: 60_000, maxHosts: 3 } });
     for (const host of [a, b, c]) {
       expect(await l.acquire(host)).toEqual({ granted: true });
       l.answered(host);

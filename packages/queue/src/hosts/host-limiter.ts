@@ -6,6 +6,7 @@ import { HostPacer } from './host-pacer.js';
 import { DEFAULT_HOST_RATE_POLICY, afterRateLimited, hostRateAt, type HostRatePolicy } from './host-rate.js';
 import { HostStateStore, type VersionedHostState } from './host-state.js';
 import { InFlightGate } from './in-flight.js';
+import { QUEUE_DEFAULTS } from '../defaults.js';
 import { silentLogger, type StapleLogger } from '../jobs/job.js';
 import { leaseSize } from './lease-book.js';
 import { RateMeter } from './rate-meter.js';
@@ -15,9 +16,9 @@ export interface HostLimiterOptions {
   connection: Redis;
   /** BullMQ key prefix: state in `<prefix>:hosts:<host>`, Bottleneck keys `b_<prefix>:hosts-<host>_*`. */
   prefix: string;
-  /** Global requests/s (the budget of hosts without their own); 0 = none. @defaultValue 0 */
-  globalRate?: number;
-  /** Requests/s per responder host (`host[:port]`, lowercase), capped by the global rate. */
+  /** Requests/s of a host without its own entry in `hostRates`; 0 = unlimited. @defaultValue QUEUE_DEFAULTS.defaultHostRate (500) */
+  defaultHostRate?: number;
+  /** Requests/s per responder host (`host[:port]`, lowercase). */
   hostRates?: Readonly<Record<string, number>>;
   policy?: Partial<HostRatePolicy>;
   /** When a host counts as down (local to this process). */
@@ -52,6 +53,9 @@ export interface HostLimiterOptions {
  * `paused` after a 429, `backlog` when its local queue is full, `busy` when it holds its share of
  * this process's requests in flight, `down` when it stopped answering.
  */
+/** The limiter's tunables with their defaults, resolved once in the constructor. */
+const LIMITER_DEFAULTS = { syncIntervalMs: 200, maxQueueMs: 500, maxInFlight: Infinity, busyWaitMs: 250, busyRetryMs: 1_000 };
+
 export type HostPermit = { granted: true } | { granted: false; until: number; reason: 'paused' | 'backlog' | 'busy' | 'down' };
 
 const GRANTED: HostPermit = { granted: true };
@@ -80,6 +84,10 @@ export class HostLimiter {
   private readonly policy: HostRatePolicy;
   private readonly healthPolicy: HostHealthPolicy;
   private readonly bounds: HostBounds;
+  private readonly tuning: typeof LIMITER_DEFAULTS;
+  private readonly defaultHostRate: number;
+  /** Each host's share of the global ceiling (see shares.ts), set by the worker pool; absent: no ceiling. */
+  private shares: ReadonlyMap<string, number> = new Map();
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: StapleLogger;
@@ -91,6 +99,9 @@ export class HostLimiter {
     this.policy = { ...DEFAULT_HOST_RATE_POLICY, ...options.policy };
     this.healthPolicy = { ...DEFAULT_HOST_HEALTH_POLICY, ...options.health };
     this.bounds = { ...DEFAULT_HOST_BOUNDS, ...options.bounds };
+    this.tuning = { ...LIMITER_DEFAULTS, ...definedOnly(options) };
+    const defaultHostRate = options.defaultHostRate ?? QUEUE_DEFAULTS.defaultHostRate;
+    this.defaultHostRate = defaultHostRate > 0 ? defaultHostRate : Infinity;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLogger;
@@ -100,13 +111,22 @@ export class HostLimiter {
       this.log.error({ err }, 'host limiter: Bottleneck error'),
     );
     // Other processes' 429s reach this one at the next sync, at most syncIntervalMs later.
-    this.timer = setInterval(() => void this.sync(), options.syncIntervalMs ?? 200).unref();
+    this.timer = setInterval(() => void this.sync(), this.tuning.syncIntervalMs).unref();
   }
 
-  /** The host's budget: its own rate (capped by the global one), else the global rate, else none. */
+  /** The host's own budget, requests/s: its `hostRates` entry, else the default host rate (Infinity: none). */
+  budget(host: string): number {
+    return this.options.hostRates?.[host] ?? this.defaultHostRate;
+  }
+
+  /** Sets each host's share of the global ceiling (a host not in the map: no ceiling applies). */
+  setShares(shares: ReadonlyMap<string, number>): void {
+    this.shares = shares;
+  }
+
+  /** The host's budget now: its own, capped by its share of the global ceiling. */
   maxRate(host: string): number {
-    const global = this.options.globalRate && this.options.globalRate > 0 ? this.options.globalRate : Infinity;
-    return Math.min(this.options.hostRates?.[host] ?? Infinity, global);
+    return Math.min(this.budget(host), this.shares.get(host) ?? Infinity);
   }
 
   /** The host's rate now, requests/s (Infinity: not limited). */
@@ -134,7 +154,7 @@ export class HostLimiter {
     const rate = hostRateAt(entry.shared.state, this.maxRate(host), now, this.policy);
     if (rate === Infinity) return this.admit(entry);
     const size = leaseSize(rate);
-    const maxWaiting = Math.max(2 * size.count, Math.ceil((rate * (this.options.maxQueueMs ?? 500)) / 1000));
+    const maxWaiting = Math.max(2 * size.count, Math.ceil((rate * this.tuning.maxQueueMs) / 1000));
     if (entry.pacer.waiting >= maxWaiting) {
       return { granted: false, until: now + (entry.pacer.waiting + this.random() * size.count) * size.intervalMs, reason: 'backlog' };
     }
@@ -248,7 +268,7 @@ export class HostLimiter {
         updates: 0,
         pacer: new HostPacer(host, this.leases, this.now),
         health: new HostHealth(this.healthPolicy, this.random),
-        inFlight: new InFlightGate(this.options.maxInFlight ?? Infinity),
+        inFlight: new InFlightGate(this.tuning.maxInFlight),
         sent: new RateMeter(),
         lastUsed: this.now(),
       };
@@ -286,8 +306,8 @@ export class HostLimiter {
    * end), then its health (a host that stopped answering gets no request, but one probe).
    */
   private async admit(entry: HostEntry): Promise<HostPermit> {
-    if (!(await entry.inFlight.enter(this.options.busyWaitMs ?? 250))) {
-      return { granted: false, until: this.now() + (this.options.busyRetryMs ?? 1_000) * (1 + this.random() / 2), reason: 'busy' };
+    if (!(await entry.inFlight.enter(this.tuning.busyWaitMs))) {
+      return { granted: false, until: this.now() + this.tuning.busyRetryMs * (1 + this.random() / 2), reason: 'busy' };
     }
     const now = this.now();
     const down = entry.health.blockedUntil(now);
@@ -303,4 +323,14 @@ export class HostLimiter {
     const until = entry.shared.state?.pausedUntil ?? 0;
     return until > now ? { granted: false, until, reason: 'paused' } : undefined;
   }
+}
+
+/** The tunables the caller set (undefined fields keep their default). */
+function definedOnly(options: HostLimiterOptions): Partial<typeof LIMITER_DEFAULTS> {
+  const picked: Partial<typeof LIMITER_DEFAULTS> = {};
+  for (const key of Object.keys(LIMITER_DEFAULTS) as (keyof typeof LIMITER_DEFAULTS)[]) {
+    const value = options[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
 }

@@ -1,7 +1,5 @@
 import type { StapleTarget } from '@staplewarm/ocsp';
 
-/** The BullMQ queue every staplewarm process shares. */
-export const STAPLE_QUEUE = 'staple';
 /** Job name: one job fetches, verifies and stores one certificate's staple. */
 export const FETCH_JOB = 'fetch';
 

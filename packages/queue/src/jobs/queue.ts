@@ -1,62 +1,131 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FETCH_JOB, STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
+import { QUEUE_DEFAULTS } from '../defaults.js';
+import { HostRegistry, OVERFLOW_HOST, hostQueueName, primaryHostOf } from './host-queues.js';
+import { FETCH_JOB, type StapleJobData, type StapleJobResult } from './job.js';
 
 export interface StapleQueueOptions {
   connection: Redis;
+  /** BullMQ key prefix, shared by every process of the fleet. */
   prefix: string;
-  /** Attempts per job before it fails. @defaultValue 5 */
+  /** Attempts per job before it fails. @defaultValue QUEUE_DEFAULTS.attempts (5) */
   attempts?: number;
+  /** Hosts with a queue of their own; the others share the overflow queue. @defaultValue QUEUE_DEFAULTS.maxHostQueues (64) */
+  maxHostQueues?: number;
 }
 
-/** Enqueueing side: one job per certificate, jobId = fingerprint. */
+/** Job states summed over every host queue (for metrics and `status`). */
+export type JobCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed' | 'completed', number>;
+
+const COUNTED: JobType[] = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'];
+
+/**
+ * The enqueueing side: one job per certificate (jobId = fingerprint), in the queue of the host its
+ * first responder URL names (see host-queues.ts). Queue handles are made on first use and kept.
+ */
 export class StapleQueue {
-  readonly queue: Queue<StapleJobData, StapleJobResult>;
+  readonly registry: HostRegistry;
+  private readonly queues = new Map<string, Queue<StapleJobData, StapleJobResult>>();
   private readonly attempts: number;
 
-  constructor(options: StapleQueueOptions) {
-    this.attempts = options.attempts ?? 5;
-    this.queue = new Queue<StapleJobData, StapleJobResult>(STAPLE_QUEUE, {
-      connection: options.connection,
-      prefix: options.prefix,
-      // A cold start of 50K certificates emits ~200K events; keep enough for a lagging listener.
-      streams: { events: { maxLen: 200_000 } },
-    });
+  constructor(private readonly options: StapleQueueOptions) {
+    this.attempts = options.attempts ?? QUEUE_DEFAULTS.attempts;
+    this.registry = new HostRegistry(options.connection, options.prefix, options.maxHostQueues ?? QUEUE_DEFAULTS.maxHostQueues);
+  }
+
+  /** The BullMQ queue of a responder host (OVERFLOW_HOST for the shared one). */
+  queueOf(host: string): Queue<StapleJobData, StapleJobResult> {
+    let queue = this.queues.get(host);
+    if (!queue) {
+      queue = new Queue<StapleJobData, StapleJobResult>(hostQueueName(host), {
+        connection: this.options.connection,
+        prefix: this.options.prefix,
+        // A cold start of 50K certificates emits ~200K events; keep enough for a lagging listener.
+        streams: { events: { maxLen: 200_000 } },
+      });
+      this.queues.set(host, queue);
+    }
+    return queue;
   }
 
   /**
-   * Adds one job per target. A target whose job is already queued (same fingerprint) is not added
-   * twice: BullMQ ignores a jobId it already holds. `urgent` (the relay's misses: a server is
-   * waiting) puts the jobs at the head of the wait list, so the next free worker slot takes them,
-   * still under the global and per-host limits. (BullMQ's `priority` would not: prioritized jobs
-   * wait until the plain wait list is empty.)
+   * The host queue of each target, registering the hosts (so workers find their queues): its
+   * primary responder host, or OVERFLOW_HOST when that host cannot get a queue of its own.
    */
-  async enqueue(targets: readonly StapleJobData[], opts: { batch?: number; urgent?: boolean } = {}): Promise<void> {
-    const batch = opts.batch ?? 1_000;
-    for (let i = 0; i < targets.length; i += batch) {
-      await this.queue.addBulk(
-        targets.slice(i, i + batch).map((target) => ({
-          name: FETCH_JOB,
-          data: target,
-          opts: {
-            jobId: target.fingerprint,
-            attempts: this.attempts,
-            backoff: { type: 'staple' },
-            removeOnComplete: true,
-            removeOnFail: true,
-            ...(opts.urgent ? { lifo: true } : {}),
-          },
-        })),
-      );
-    }
+  async route(targets: readonly StapleJobData[]): Promise<Map<string, string>> {
+    const primary = targets.map((target) => primaryHostOf(target));
+    const routes = await this.registry.register(primary);
+    return new Map(targets.map((target, i) => [target.fingerprint, routes.get(primary[i]!) ?? OVERFLOW_HOST]));
   }
 
-  /** Drops old entries of the events stream once nobody waits on them (Redis memory per staple). */
+  /**
+   * Adds one job per target to its host's queue; returns the host queue of each (by fingerprint).
+   * A target whose job is already queued there (same fingerprint) is not added twice: BullMQ
+   * ignores a jobId it already holds. `urgent` (the relay's misses: a server is waiting) puts the
+   * jobs at the head of their host's wait list, still under that host's budget. (BullMQ's `priority`
+   * would not: prioritized jobs wait until the plain wait list is empty.)
+   */
+  async enqueue(
+    targets: readonly StapleJobData[],
+    opts: { urgent?: boolean; routes?: ReadonlyMap<string, string> } = {},
+  ): Promise<Map<string, string>> {
+    const routes = opts.routes ?? (await this.route(targets));
+    const byHost = new Map<string, StapleJobData[]>();
+    for (const target of targets) {
+      const host = routes.get(target.fingerprint) ?? OVERFLOW_HOST;
+      const list = byHost.get(host);
+      if (list) list.push(target);
+      else byHost.set(host, [target]);
+    }
+    await Promise.all(
+      [...byHost].map(([host, list]) =>
+        this.queueOf(host).addBulk(
+          list.map((target) => ({
+            name: FETCH_JOB,
+            data: target,
+            opts: {
+              jobId: target.fingerprint,
+              attempts: this.attempts,
+              backoff: { type: 'staple' },
+              removeOnComplete: true,
+              removeOnFail: true,
+              ...(opts.urgent ? { lifo: true } : {}),
+            },
+          })),
+        ),
+      ),
+    );
+    return new Map(targets.map((target) => [target.fingerprint, routes.get(target.fingerprint) ?? OVERFLOW_HOST]));
+  }
+
+  /** Every host with a queue (and the overflow queue). */
+  hosts(): Promise<string[]> {
+    return this.registry.hosts();
+  }
+
+  /** Jobs by state, summed over every host queue. */
+  async jobCounts(): Promise<JobCounts> {
+    const total: JobCounts = { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: 0, completed: 0 };
+    const perHost = await Promise.all((await this.hosts()).map((host) => this.queueOf(host).getJobCounts(...COUNTED)));
+    for (const counts of perHost) for (const state of COUNTED) total[state as keyof JobCounts] += counts[state] ?? 0;
+    return total;
+  }
+
+  /**
+   * Worker processes connected. Every worker process also works the overflow queue (so it is there
+   * before any host has a queue): its BullMQ workers are the fleet's.
+   */
+  workersCount(): Promise<number> {
+    return this.queueOf(OVERFLOW_HOST).getWorkersCount();
+  }
+
+  /** Drops old entries of the events streams once nobody waits on them (Redis memory per staple). */
   async trimEvents(keep = 1_000): Promise<void> {
-    await this.queue.trimEvents(keep);
+    await Promise.all([...this.queues.values()].map((queue) => queue.trimEvents(keep)));
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
   }
 }

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from './job.js';
+import { hostQueueName } from './host-queues.js';
+import type { StapleJobData, StapleJobResult } from './job.js';
 import { StapleQueue } from './queue.js';
 import { JobTracker } from './tracker.js';
 import { redisTestContext } from '../testing/redis.js';
@@ -31,14 +32,14 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
 
   it('stops waiting when the signal aborts, and lists the jobs that did not settle', async () => {
     const queue = new StapleQueue({ connection: ctx.redis, prefix: `${ctx.bull}-deadline` });
-    const tracker = new JobTracker({ connection: ctx.redis, prefix: `${ctx.bull}-deadline` });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix: `${ctx.bull}-deadline`, queue });
     try {
-      await tracker.start();
       const targets = [target('a'), target('b')];
-      tracker.track(targets.map((t) => t.fingerprint));
-      await queue.enqueue(targets); // no worker: nothing settles
+      const routes = await queue.route(targets);
+      await tracker.track(routes);
+      await queue.enqueue(targets, { routes }); // no worker: nothing settles
       const startedAt = Date.now();
-      const settled = await tracker.wait(queue.queue, { idleCheckMs: 10_000, signal: AbortSignal.timeout(300) });
+      const settled = await tracker.wait({ idleCheckMs: 10_000, signal: AbortSignal.timeout(300) });
       const waited = Date.now() - startedAt;
       expect(waited).toBeGreaterThanOrEqual(250);
       expect(waited).toBeLessThan(2_000); // not the 10 s idle check: the abort wakes it
@@ -53,19 +54,19 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
   it('resolves with every settlement when a worker elsewhere finishes the jobs before the deadline', async () => {
     const prefix = `${ctx.bull}-done`;
     const queue = new StapleQueue({ connection: ctx.redis, prefix });
-    const tracker = new JobTracker({ connection: ctx.redis, prefix });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue });
     const workerConnection = ctx.redis.duplicate();
     const worker = new Worker<StapleJobData, StapleJobResult>(
-      STAPLE_QUEUE,
+      hostQueueName('127.0.0.1:9'),
       async () => ({ outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' }),
       { connection: workerConnection, prefix },
     );
     try {
-      await tracker.start();
       const targets = [target('c'), target('d')];
-      tracker.track(targets.map((t) => t.fingerprint));
-      await queue.enqueue(targets);
-      const settled = await tracker.wait(queue.queue, { signal: AbortSignal.timeout(20_000) });
+      const routes = await queue.route(targets);
+      await tracker.track(routes);
+      await queue.enqueue(targets, { routes });
+      const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
       expect([...settled.values()].map((s) => s.state)).toEqual(['completed', 'completed']);
       expect(tracker.unsettled()).toEqual([]);
     } finally {

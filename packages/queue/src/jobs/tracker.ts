@@ -1,7 +1,8 @@
-import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failureCode } from './errors.js';
-import { STAPLE_QUEUE, type StapleJobResult } from './job.js';
+import { HostEvents, type SettledEvent } from './host-events.js';
+import type { StapleJobResult } from './job.js';
+import type { StapleQueue } from './queue.js';
 
 /** How a tracked job ended. `gone`: it left the queue without us seeing the event (see `wait`). */
 export type JobSettlement =
@@ -12,17 +13,21 @@ export type JobSettlement =
 export interface JobTrackerOptions {
   connection: Redis;
   prefix: string;
+  /** The queues the jobs are in (to ask about a job whose event was not seen). */
+  queue: StapleQueue;
   /** Called for each settled job, e.g. to move a progress bar. */
   onSettled?: (settlement: JobSettlement, remaining: number) => void;
 }
 
 /**
- * Waits for a set of jobs through BullMQ's QueueEvents, so it works whether the workers run in this
- * process or in others (`warm --no-work`). Start it before enqueueing: events are not replayed.
+ * Waits for a set of jobs through their host queues' events, so it works whether the workers run in
+ * this process or in others (`warm --no-work`). `track` starts listening to a host's queue before
+ * its jobs are added: events are not replayed.
  */
 export class JobTracker {
-  private readonly events: QueueEvents;
-  private readonly pending = new Set<string>();
+  private readonly events: HostEvents;
+  /** Pending job id → its host queue. */
+  private readonly pending = new Map<string, string>();
   private readonly settled = new Map<string, JobSettlement>();
   private readonly options: JobTrackerOptions;
   private lastEventAt = Date.now();
@@ -30,21 +35,16 @@ export class JobTracker {
 
   constructor(options: JobTrackerOptions) {
     this.options = options;
-    this.events = new QueueEvents(STAPLE_QUEUE, { connection: options.connection, prefix: options.prefix });
-    this.events.on('completed', ({ jobId, returnvalue }) => {
-      this.settle({ id: jobId, state: 'completed', result: parseResult(returnvalue) });
-    });
-    this.events.on('failed', ({ jobId, failedReason }) => {
-      this.settle({ id: jobId, state: 'failed', code: failureCode(failedReason), reason: failedReason });
-    });
+    this.events = new HostEvents({ connection: options.connection, prefix: options.prefix, onSettled: (event) => this.onEvent(event) });
   }
 
-  async start(): Promise<void> {
-    await this.events.waitUntilReady();
-  }
-
-  track(ids: Iterable<string>): void {
-    for (const id of ids) if (!this.settled.has(id)) this.pending.add(id);
+  /**
+   * Tracks jobs (job id → host queue, as `StapleQueue.route` or `enqueue` gives them); resolves once
+   * their host queues are listened to. Call before the jobs are added.
+   */
+  async track(jobs: ReadonlyMap<string, string>): Promise<void> {
+    await this.events.listen(new Set(jobs.values()));
+    for (const [id, host] of jobs) if (!this.settled.has(id)) this.pending.set(id, host);
   }
 
   get remaining(): number {
@@ -53,17 +53,17 @@ export class JobTracker {
 
   /** The tracked jobs that have not settled (yet): what a run that gives up reports as unfinished. */
   unsettled(): string[] {
-    return [...this.pending];
+    return [...this.pending.keys()];
   }
 
   /**
    * Resolves when every tracked job has settled, or as soon as `signal` aborts (a caller's
    * deadline: the jobs still pending are then `unsettled()`). When no event arrives for
-   * `idleCheckMs`, it asks the queue about the jobs still pending: one that no longer exists settled
+   * `idleCheckMs`, it asks the queues about the jobs still pending: one that no longer exists settled
    * while we could not see it (a trimmed events stream, a restart) and is reported `gone`, for the
    * caller to read from the store.
    */
-  async wait(queue: Queue, opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
+  async wait(opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
     const idleCheckMs = opts.idleCheckMs ?? 3_000;
     const { signal } = opts;
     const onAbort = (): void => this.wake?.();
@@ -75,7 +75,7 @@ export class JobTracker {
           setTimeout(resolve, idleCheckMs).unref();
         });
         this.wake = undefined;
-        if (this.pending.size > 0 && !signal?.aborted && Date.now() - this.lastEventAt >= idleCheckMs) await this.reconcile(queue);
+        if (this.pending.size > 0 && !signal?.aborted && Date.now() - this.lastEventAt >= idleCheckMs) await this.reconcile();
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -87,13 +87,18 @@ export class JobTracker {
     await this.events.close();
   }
 
-  private async reconcile(queue: Queue): Promise<void> {
-    const ids = [...this.pending].slice(0, 1_000);
-    const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
-    ids.forEach((id, i) => {
+  private async reconcile(): Promise<void> {
+    const jobs = [...this.pending].slice(0, 1_000);
+    const states = await Promise.all(jobs.map(([id, host]) => this.options.queue.queueOf(host).getJobState(id)));
+    jobs.forEach(([id], i) => {
       if (states[i] === 'unknown') this.settle({ id, state: 'gone' });
     });
     this.lastEventAt = Date.now();
+  }
+
+  private onEvent(event: SettledEvent): void {
+    if (event.state === 'completed') this.settle({ id: event.jobId, state: 'completed', result: parseResult(event.returnvalue) });
+    else this.settle({ id: event.jobId, state: 'failed', code: failureCode(event.failedReason), reason: event.failedReason });
   }
 
   private settle(settlement: JobSettlement): void {

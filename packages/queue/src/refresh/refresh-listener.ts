@@ -1,7 +1,8 @@
 import type { StapleStore } from '@staplewarm/store';
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { STAPLE_QUEUE, silentLogger, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
+import { HostEvents, type SettledEvent } from '../jobs/host-events.js';
+import { silentLogger, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
+import type { StapleQueue } from '../jobs/queue.js';
 import { fingerprintOfJob, type RefreshScheduler, type Settlement } from './refresh-scheduler.js';
 
 export interface RefreshListenerOptions {
@@ -9,6 +10,8 @@ export interface RefreshListenerOptions {
   /** BullMQ key prefix shared by the fleet. */
   prefix: string;
   scheduler: RefreshScheduler;
+  /** The staple queues: their registry says which host queues to follow. */
+  queue: StapleQueue;
   /** Where a refused older response is noted as the certificate's `lastError`. */
   store: StapleStore;
   log?: StapleLogger;
@@ -27,7 +30,7 @@ export const OLDER_RESPONSE = 'older-response';
  */
 export class RefreshListener {
   private readonly options: RefreshListenerOptions;
-  private readonly events: QueueEvents<StapleJobResult>;
+  private readonly events: HostEvents;
   private readonly log: StapleLogger;
   private pending: Settlement[] = [];
   private older: (Settlement & { responder: string })[] = [];
@@ -37,20 +40,24 @@ export class RefreshListener {
   constructor(options: RefreshListenerOptions) {
     this.options = options;
     this.log = options.log ?? silentLogger;
-    this.events = new QueueEvents<StapleJobResult>(STAPLE_QUEUE, { connection: options.connection, prefix: options.prefix });
-    this.events.on('completed', ({ jobId, returnvalue }, id) => {
-      const settled = this.settled(jobId, id);
-      const older = olderFrom(returnvalue);
-      if (settled && older) this.older.push({ ...settled, responder: older.responder });
+    this.events = new HostEvents({
+      connection: options.connection,
+      prefix: options.prefix,
+      log: this.log,
+      onSettled: (event) => this.onEvent(event),
     });
-    this.events.on('failed', ({ jobId }, id) => {
-      this.settled(jobId, id);
-    });
-    this.events.on('error', (err) => this.log.warn({ err }, 'queue events: connection error (retrying)'));
   }
 
+  /** Follows every host queue there is now, and each one registered later. */
   async start(): Promise<void> {
-    await this.events.waitUntilReady();
+    await this.events.follow(this.options.queue.registry);
+  }
+
+  private onEvent(event: SettledEvent): void {
+    const settled = this.settled(event.jobId, event.eventId);
+    if (event.state !== 'completed') return;
+    const older = olderFrom(event.returnvalue);
+    if (settled && older) this.older.push({ ...settled, responder: older.responder });
   }
 
   /** Handles what is pending now; resolves when it has been scheduled. */

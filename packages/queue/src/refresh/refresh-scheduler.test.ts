@@ -7,7 +7,8 @@ import type { Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STAPLE_QUEUE, type StapleJobData, type StapleJobResult } from '../jobs/job.js';
+import { hostQueueName } from '../jobs/host-queues.js';
+import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { OLDER_RESPONSE, RefreshListener } from './refresh-listener.js';
 import { RefreshRecords } from './refresh-records.js';
@@ -54,12 +55,14 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   let queue: StapleQueue;
   let scheduler: RefreshScheduler;
   const qp = () => bullPrefix(root);
-  const newScheduler = () => new RefreshScheduler({ queue: queue.queue, store, connection: ctx.redis, prefix: qp(), policy });
+  // Every target here names the same responder: one host queue.
+  const hostQueue = () => queue.queueOf('127.0.0.1:9');
+  const newScheduler = () => new RefreshScheduler({ queue, store, connection: ctx.redis, prefix: qp(), policy });
   const jobOf = async (fp: string) => {
-    const id = await queue.queue.getDeduplicationJobId(fp);
-    return id ? queue.queue.getJob(id) : undefined;
+    const id = await hostQueue().getDeduplicationJobId(fp);
+    return id ? hostQueue().getJob(id) : undefined;
   };
-  const jobCount = async () => (await queue.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized')) as Record<string, number>;
+  const jobCount = async () => (await hostQueue().getJobCounts('waiting', 'delayed', 'active', 'prioritized')) as Record<string, number>;
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
   beforeEach(() => {
@@ -71,7 +74,7 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   });
 
   afterEach(async () => {
-    await queue.queue.obliterate({ force: true });
+    await hostQueue().obliterate({ force: true });
     await queue.close();
     await deletePrefix(ctx.redis, root);
   });
@@ -133,7 +136,7 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   it('counts a settled attempt once, and schedules the retry after it', async () => {
     const t = target('settle');
     await scheduler.track([t]);
-    await queue.queue.remove(refreshJobId(t.fingerprint, 0)); // as if a worker had run it
+    await hostQueue().remove(refreshJobId(t.fingerprint, 0)); // as if a worker had run it
     const at = Date.now();
     await scheduler.settle([{ fingerprint: t.fingerprint, at }]);
     await scheduler.settle([{ fingerprint: t.fingerprint, at }]); // the same event, seen by a second process
@@ -156,7 +159,7 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     // job finishes, and no process records the attempt.
     const workerConnection = ctx.redis.duplicate();
     const worker = new Worker<StapleJobData, StapleJobResult>(
-      STAPLE_QUEUE,
+      hostQueueName('127.0.0.1:9'),
       async () => {
         await scheduler.track([]);
         return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
@@ -165,8 +168,8 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     );
     try {
       const deadline = Date.now() + 10_000;
-      while ((await queue.queue.getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await queue.queue.getJobState(first)).toBe('completed');
+      while ((await hostQueue().getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await hostQueue().getJobState(first)).toBe('completed');
     } finally {
       await worker.close();
       workerConnection.disconnect();
@@ -176,7 +179,7 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     // Back again: its slot from the old record is the job that just ran (kept 30 s, so BullMQ
     // would refuse the id); the attempt is recorded and the next one scheduled after it.
     expect(await scheduler.track([t])).toMatchObject({ added: 1, scheduled: 1 });
-    const finishedOn = (await queue.queue.getJob(first))?.finishedOn ?? 0;
+    const finishedOn = (await hostQueue().getJob(first))?.finishedOn ?? 0;
     expect((await records.read([t.fingerprint])).get(t.fingerprint)).toEqual({ at: finishedOn, streak: 1 });
     const job = await jobOf(t.fingerprint);
     expect(job?.id).toBe(
@@ -199,10 +202,10 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
 
   it('schedules the next attempt when a worker anywhere settles a job, and notes refused older responses', async () => {
     const [failing, stale] = [target('fails'), target('stale')];
-    const listener = new RefreshListener({ connection: ctx.redis, prefix: qp(), scheduler, store, flushMs: 20 });
+    const listener = new RefreshListener({ connection: ctx.redis, prefix: qp(), scheduler, queue, store, flushMs: 20 });
     await listener.start();
     const worker = new Worker<StapleJobData, StapleJobResult>(
-      STAPLE_QUEUE,
+      hostQueueName('127.0.0.1:9'),
       async (job) => {
         if (job.data.fingerprint === failing.fingerprint) throw new UnrecoverableError('http-500: responder down');
         return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };

@@ -1,20 +1,22 @@
 import type { StapleStore } from '@staplewarm/store';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
+import { QUEUE_DEFAULTS } from '../defaults.js';
+import { FETCH_JOB, silentLogger, type StapleJobData, type StapleLogger } from '../jobs/job.js';
+import type { StapleQueue } from '../jobs/queue.js';
+import { OVERFLOW_HOST } from '../jobs/host-queues.js';
 import { RefreshRecords } from './refresh-records.js';
 import { DEFAULT_REFRESH_POLICY, needsFetch, nextAttemptAt, type RefreshAttempt, type RefreshPolicy } from './schedule.js';
 
 export interface RefreshSchedulerOptions {
-  /** The staple queue (`StapleQueue.queue`): refresh jobs are ordinary fetch jobs, delayed. */
-  queue: Queue<StapleJobData, StapleJobResult>;
+  /** The staple queues: refresh jobs are ordinary fetch jobs, delayed, in their host's queue. */
+  queue: StapleQueue;
   store: StapleStore;
   /** Connection for the scheduler's records (the BullMQ prefix's `refresh:<fp>` hashes). */
   connection: Redis;
   /** BullMQ key prefix shared by the fleet. */
   prefix: string;
   policy?: RefreshPolicy;
-  /** Attempts per job before it fails (BullMQ retries with the worker's backoff). @defaultValue 5 */
+  /** Attempts per job before it fails (BullMQ retries with the worker's backoff). @defaultValue QUEUE_DEFAULTS.attempts (5) */
   attempts?: number;
   /** The clock, epoch ms. */
   now?: () => number;
@@ -76,6 +78,8 @@ export class RefreshScheduler {
   private readonly now: () => number;
   private readonly log: StapleLogger;
   private targets = new Map<string, StapleJobData>();
+  /** Each tracked (or just untracked) certificate's host queue. */
+  private hosts = new Map<string, string>();
   /** One reconciliation at a time: scans and settlements interleave otherwise. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -103,6 +107,7 @@ export class RefreshScheduler {
       const added = new Set([...next.keys()].filter((fp) => !this.targets.has(fp)));
       this.targets = next;
       await this.unschedule(gone);
+      this.hosts = await this.options.queue.route(targets);
       const { scheduled, dueNow } = await this.reconcile([...next.keys()], added);
       return { tracked: next.size, added: added.size, removed: gone.length, scheduled, dueNow };
     });
@@ -179,12 +184,11 @@ export class RefreshScheduler {
     records: Map<string, RefreshAttempt>,
   ): Promise<void> {
     if (fps.length === 0) return;
-    const { queue } = this.options;
     const slots = fps.map((fp) => refreshJobId(fp, nextAttemptAt(states.get(fp), records.get(fp), fp, this.policy)));
-    const current = await Promise.all(fps.map((fp) => queue.getDeduplicationJobId(fp)));
+    const current = await Promise.all(fps.map((fp) => this.queueOf(fp).getDeduplicationJobId(fp)));
     // A job waiting, delayed or running in that slot holds the deduplication id: its settlement will be seen.
     const candidates = fps.map((fp, i) => ({ fp, slot: slots[i] ?? '' })).filter((_, i) => current[i] !== slots[i]);
-    const jobs = await Promise.all(candidates.map((c) => queue.getJob(c.slot)));
+    const jobs = await Promise.all(candidates.map((c) => this.queueOf(c.fp).getJob(c.slot)));
     const missed = candidates.flatMap((c, i) => {
       const at = jobs[i]?.finishedOn;
       return at === undefined ? [] : [{ fingerprint: c.fp, at, stillDue: needsFetch(states.get(c.fp), at, c.fp, this.policy) }];
@@ -199,11 +203,10 @@ export class RefreshScheduler {
     states: Awaited<ReturnType<StapleStore['states']>>,
     records: Awaited<ReturnType<RefreshRecords['read']>>,
   ): Promise<{ scheduled: number; dueNow: number }> {
-    const { queue } = this.options;
-    const current = await Promise.all(fps.map((fp) => queue.getDeduplicationJobId(fp)));
+    const current = await Promise.all(fps.map((fp) => this.queueOf(fp).getDeduplicationJobId(fp)));
     const now = this.now();
     let dueNow = 0;
-    const jobs = [];
+    const jobs = new Map<string, Parameters<ReturnType<StapleQueue['queueOf']>['addBulk']>[0]>();
     for (const [i, fp] of fps.entries()) {
       const data = this.targets.get(fp);
       if (!data) continue;
@@ -212,13 +215,15 @@ export class RefreshScheduler {
       if (current[i] === jobId) continue;
       const delay = Math.max(0, at - now);
       if (delay === 0) dueNow++;
-      jobs.push({
+      const host = this.hostOf(fp);
+      if (!jobs.has(host)) jobs.set(host, []);
+      jobs.get(host)!.push({
         name: FETCH_JOB,
         data,
         opts: {
           jobId,
           delay,
-          attempts: this.options.attempts ?? 5,
+          attempts: this.options.attempts ?? QUEUE_DEFAULTS.attempts,
           backoff: { type: 'staple' },
           // Kept a little while, so a process that schedules the same slot late (a scan racing the
           // settlement, a lagging peer) finds the id taken instead of fetching again.
@@ -229,17 +234,25 @@ export class RefreshScheduler {
         },
       });
     }
-    if (jobs.length > 0) await queue.addBulk(jobs);
-    return { scheduled: jobs.length, dueNow };
+    await Promise.all([...jobs].map(([host, list]) => this.options.queue.queueOf(host).addBulk(list)));
+    return { scheduled: [...jobs.values()].reduce((n, list) => n + list.length, 0), dueNow };
+  }
+
+  /** The host queue of a certificate (as routed when it was tracked). */
+  private hostOf(fingerprint: string): string {
+    return this.hosts.get(fingerprint) ?? OVERFLOW_HOST;
+  }
+
+  private queueOf(fingerprint: string): ReturnType<StapleQueue['queueOf']> {
+    return this.options.queue.queueOf(this.hostOf(fingerprint));
   }
 
   private async unschedule(fps: readonly string[]): Promise<void> {
-    const { queue } = this.options;
     for (let i = 0; i < fps.length; i += CHUNK) {
       const chunk = fps.slice(i, i + CHUNK);
-      const ids = await Promise.all(chunk.map((fp) => queue.getDeduplicationJobId(fp)));
+      const ids = await Promise.all(chunk.map((fp) => this.queueOf(fp).getDeduplicationJobId(fp)));
       // remove() leaves a job that is running (locked); it ends, and nothing schedules it again.
-      const removed = await Promise.all(ids.map((id) => (id ? queue.remove(id) : 0)));
+      const removed = await Promise.all(ids.map((id, j) => (id ? this.queueOf(chunk[j]!).remove(id) : 0)));
       const kept = ids.filter((id, j) => id && removed[j] === 0).length;
       if (kept > 0) this.log.info({ certificates: kept }, 'removed certificates with a job in progress: it finishes, none follows');
     }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fetchWithFailover } from './failover.js';
 import { HostLimiter, type HostLimiterOptions } from '../hosts/host-limiter.js';
 import type { StapleObserver } from './observer.js';
-import { responderUrls } from './responder-urls.js';
+import { responderUrls } from '../hosts/responder-urls.js';
 import { redisTestContext } from '../testing/redis.js';
 
 const ctx = await redisTestContext();
@@ -76,7 +76,7 @@ const observer: StapleObserver = { fetchObserved() {}, rateLimited: (host, s) =>
 describe.skipIf(!ctx.available)('fetchWithFailover', () => {
   const limiters: HostLimiter[] = [];
   function limiter(options: Partial<HostLimiterOptions> = {}): RecordingLimiter {
-    const made = new RecordingLimiter({ connection: ctx.redis, prefix: ctx.bull, globalRate: 0, ...options });
+    const made = new RecordingLimiter({ connection: ctx.redis, prefix: ctx.bull, defaultHostRate: 0, ...options });
     limiters.push(made);
     return made;
   }

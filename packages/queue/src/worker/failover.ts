@@ -3,7 +3,7 @@ import type { OcspClient, OcspFetchResult, OcspHttpResponse } from '@staplewarm/
 import { StapleJobError } from '../jobs/errors.js';
 import type { HostLimiter } from '../hosts/host-limiter.js';
 import { fetchErrorOutcome, type StapleObserver } from './observer.js';
-import { responderHostOf } from './responder-urls.js';
+import { responderHostOf } from '../hosts/responder-urls.js';
 
 export interface FailoverDeps {
   client: OcspClient;

@@ -5,7 +5,7 @@ import type { HostLimiter } from '../hosts/host-limiter.js';
 import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
 import { silentObserver } from './observer.js';
 import { processStaple, type StapleDeps } from './process.js';
-import { responderUrls } from './responder-urls.js';
+import { responderUrls } from '../hosts/responder-urls.js';
 
 export interface StapleJobRunnerOptions {
   deps: StapleDeps;

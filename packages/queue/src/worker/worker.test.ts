@@ -1,5 +1,5 @@
 /**
- * StapleWorker against a real Redis and BullMQ, with a scripted responder (the OcspClient and the
+ * StaplePool against a real Redis and BullMQ, with a scripted responder (the OcspClient and the
  * verifier are stand-ins): 429s hand jobs back without spending attempts, pause only their host, and
  * are observed. Without Redis these skip locally and fail under CI=true.
  */
@@ -13,7 +13,7 @@ import { silentLogger, type StapleJobData, type StapleJobResult } from '../jobs/
 import type { AttemptOutcome, StapleObserver } from './observer.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { redisTestContext } from '../testing/redis.js';
-import { StapleWorker } from './worker.js';
+import { StaplePool } from './pool.js';
 
 const ctx = await redisTestContext();
 const DAY = 86_400_000;
@@ -91,13 +91,22 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
   const { prefix, bull } = ctx;
   const open: { close(): Promise<void> }[] = [];
 
-  async function start(opts: { client: OcspClient; observer?: StapleObserver; rate: number; attempts: number; jobs: StapleJobData[] }) {
+  async function start(opts: {
+    client: OcspClient;
+    observer?: StapleObserver;
+    rate: number;
+    attempts: number;
+    jobs: StapleJobData[];
+    concurrency?: number;
+  }) {
     const store = new StapleStore(ctx.redis, { prefix });
     const queue = new StapleQueue({ connection: ctx.redis, prefix: bull, attempts: opts.attempts });
-    const worker = new StapleWorker({
+    const worker = new StaplePool({
       connection: ctx.redis,
       prefix: bull,
       rate: opts.rate,
+      hostSyncMs: 50,
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       backoff: { baseMs: 20, maxMs: 40 },
       hostRatePolicy: { backoff: { baseMs: 50, maxMs: 100 } },
       deps: {
@@ -114,10 +123,12 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     worker.on('completed', (job: Job<StapleJobData, StapleJobResult>) =>
       settled.push({ id: job.id!, state: 'completed', attemptsMade: job.attemptsMade }),
     );
-    worker.on('failed', (job) => {
+    worker.on('failed', (job: Job<StapleJobData, StapleJobResult> | undefined) => {
       if (job) settled.push({ id: job.id!, state: 'failed', attemptsMade: job.attemptsMade, reason: job.failedReason });
     });
+    await worker.start();
     await queue.enqueue(opts.jobs);
+    await worker.sync(); // the pool opens the new host queues' workers now, not at its next round
     return { store, queue, worker, settled };
   }
 
@@ -178,7 +189,7 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     await until(() => settled.length === 30);
     expect(settled.every((s) => s.state === 'completed')).toBe(true);
     // The limited host's certificates wait for the end of its pause, none failed.
-    await until(async () => (await queue.queue.getDelayedCount()) === 30);
+    await until(async () => (await queue.queueOf(new URL(limited).host).getDelayedCount()) === 30);
   });
 
   it('fails a certificate whose responder address is refused at once (no retry) and records why', async () => {
@@ -216,9 +227,10 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     ];
     // The hanging host times out after 300 ms, every time.
     const { client, calls } = scriptedClient({ [hanging]: ['timeout'], [healthy]: ['ok'] }, undefined, 300);
-    // More jobs than the worker's 64 slots: without the breaker, every hanging job would hold one.
+    // 16 slots per host queue: without the breaker, the hanging host's 100 jobs would each hold one
+    // for a timeout, 16 at a time, and all 100 would be sent.
     const jobs = Array.from({ length: 200 }, (_, i) => target(`hang-${i}-${randomBytes(3).toString('hex')}`, i % 2 ? hanging : healthy));
-    const { settled } = await start({ client, rate: 0, attempts: 1, jobs });
+    const { settled } = await start({ client, rate: 0, attempts: 1, jobs, concurrency: 16 });
     await until(() => settled.length === jobs.length);
     expect(settled.filter((s) => s.state === 'completed')).toHaveLength(100);
     const failed = settled.filter((s) => s.state === 'failed');
