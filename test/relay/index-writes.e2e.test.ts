@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { issuerHashes, parseCertificates } from '@staplewarm/ocsp';
 import { generatePki, type PkiManifest } from '@staplewarm/responder-sim';
 import { issuerIdOf } from '@staplewarm/store';
-import { Queue } from 'bullmq';
+import { StapleQueue } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,11 +52,11 @@ describe('the scanners write the CertID index', () => {
     expect(stored).toEqual(manifest.leaves.map((leaf) => leaf.fingerprint));
   }
 
-  /** The jobs in `states` carry what a worker needs, not the issuer name. */
+  /** The jobs in `states` (over every host queue) carry what a worker needs, not the issuer name. */
   async function expectLeanJobs(prefix: string, states: ('wait' | 'delayed')[]): Promise<void> {
-    const queue = new Queue('staple', { connection: redis.duplicate(), prefix: `${prefix}bull` });
+    const queue = new StapleQueue({ connection: redis.duplicate(), prefix: `${prefix}bull` });
     try {
-      const jobs = await queue.getJobs(states, 0, COUNT);
+      const jobs = (await Promise.all((await queue.hosts()).map((host) => queue.queueOf(host).getJobs(states, 0, COUNT)))).flat();
       expect(jobs).toHaveLength(COUNT);
       for (const job of jobs) {
         expect(job.data).toHaveProperty('request');
@@ -78,11 +78,15 @@ describe('the scanners write the CertID index', () => {
         stdio: 'ignore',
       },
     );
-    const queue = new Queue('staple', { connection: redis.duplicate(), prefix: `${prefix}bull` });
+    const queue = new StapleQueue({ connection: redis.duplicate(), prefix: `${prefix}bull` });
+    const queued = async (): Promise<number> => {
+      const counts = await queue.jobCounts();
+      return counts.waiting + counts.delayed;
+    };
     try {
       // A scanner indexes a batch, then queues it: wait for every job (due now, or delayed).
       const deadline = Date.now() + 60_000;
-      while ((await queue.getJobCountByTypes('wait', 'delayed')) < COUNT && Date.now() < deadline) {
+      while ((await queued()) < COUNT && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } finally {
