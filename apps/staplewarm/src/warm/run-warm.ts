@@ -56,16 +56,6 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     // While the scan runs the total still grows: catching up with it is not the end of the cold start.
     if (!scanning || settledSoFar < toFetch.size) coldStart?.progress(settledSoFar, toFetch.size, now());
   };
-  const tracker = new JobTracker({
-    connection: redis,
-    prefix,
-    queue,
-    onSettled: (settled) => {
-      settledSoFar++;
-      if (settled.state !== 'completed') failedSoFar++;
-      showProgress();
-    },
-  });
   // This process's own worker pool; with --no-work the HTTP client (undici) is not even loaded.
   const workers = options.work
     ? await import('../worker/staple-pool.js').then(({ startStaplePool }) =>
@@ -73,6 +63,18 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       )
     : undefined;
 
+  const tracker = new JobTracker({
+    connection: redis,
+    prefix,
+    queue,
+    // In-process workers report their own jobs: the queues' event streams are then not read.
+    ...(workers ? { local: workers.pool } : {}),
+    onSettled: (settled) => {
+      settledSoFar++;
+      if (settled.state !== 'completed') failedSoFar++;
+      showProgress();
+    },
+  });
   let fetchStartedAt: number | undefined;
   let fresh = 0;
   // One batch of scan results: what is not fresh in Redis is tracked (before it is added: events
@@ -93,6 +95,9 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     await tracker.track(routes); // events are not replayed: listen to a host's queue before its first job
     progress.setTotal(toFetch.size);
     await queue.enqueue(jobs, { routes });
+    // A host new to this run: the in-process pool opens its queue now rather than at its next round.
+    const working = new Set(workers?.pool.hosts());
+    if (workers && [...routes.values()].some((host) => !working.has(host))) await workers.pool.sync();
   };
 
   // Every run has a deadline: a warm run must end, even when nobody works its queue (--no-work with

@@ -76,4 +76,41 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
       await queue.close();
     }
   });
+
+  it('follows a pool in this process by its own events: a retried attempt is not the end, the final result is', async () => {
+    const prefix = `${ctx.bull}-local`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix, attempts: 2 });
+    const workerConnection = ctx.redis.duplicate();
+    let calls = 0;
+    const worker = new Worker<StapleJobData, StapleJobResult>(
+      hostQueueName('127.0.0.1:9'),
+      async () => {
+        if (++calls === 1) throw new Error('http-500: first attempt fails');
+        return { outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' };
+      },
+      { connection: workerConnection, prefix, autorun: false, settings: { backoffStrategy: () => 10 } },
+    );
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue, local: worker });
+    try {
+      const targets = [target('e')];
+      const routes = await queue.route(targets);
+      await tracker.track(routes);
+      await queue.enqueue(targets, { routes });
+      void worker.run();
+      const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
+      expect(calls).toBe(2);
+      expect([...settled.values()]).toEqual([
+        {
+          id: targets[0]!.fingerprint,
+          state: 'completed',
+          result: { outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' },
+        },
+      ]);
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
+      await tracker.close();
+      await queue.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failureCode } from './errors.js';
 import { HostEvents, type SettledEvent } from './host-events.js';
-import type { StapleJobResult } from './job.js';
+import type { StapleJobData, StapleJobResult } from './job.js';
 import type { StapleQueue } from './queue.js';
 
 /** How a tracked job ended. `gone`: it left the queue without us seeing the event (see `wait`). */
@@ -10,11 +11,23 @@ export type JobSettlement =
   | { id: string; state: 'failed'; code: string; reason: string }
   | { id: string; state: 'gone' };
 
+/** Settled jobs as a worker pool in this process reports them (StaplePool's events). */
+export interface LocalSettlements {
+  on(event: 'completed', listener: (job: Job<StapleJobData, StapleJobResult>, result: StapleJobResult) => void): unknown;
+  on(event: 'failed', listener: (job: Job<StapleJobData, StapleJobResult> | undefined, error: Error) => void): unknown;
+}
+
 export interface JobTrackerOptions {
   connection: Redis;
   prefix: string;
   /** The queues the jobs are in (to ask about a job whose event was not seen). */
   queue: StapleQueue;
+  /**
+   * A worker pool in this process that works every tracked job's queue: its own events say when a
+   * job settles, and the queues' event streams are not read at all (reading them costs as much CPU
+   * as a good part of the fetching). A job another process settles is found by the idle check.
+   */
+  local?: LocalSettlements;
   /** Called for each settled job, e.g. to move a progress bar. */
   onSettled?: (settlement: JobSettlement, remaining: number) => void;
 }
@@ -36,6 +49,11 @@ export class JobTracker {
   constructor(options: JobTrackerOptions) {
     this.options = options;
     this.events = new HostEvents({ connection: options.connection, prefix: options.prefix, onSettled: (event) => this.onEvent(event) });
+    options.local?.on('completed', (job, result) => this.settle({ id: job.id ?? '', state: 'completed', result }));
+    options.local?.on('failed', (job, error) => {
+      // 'failed' also fires for an attempt that will be retried: only a job with finishedOn is done.
+      if (job?.finishedOn) this.settle({ id: job.id ?? '', state: 'failed', code: failureCode(error.message), reason: error.message });
+    });
   }
 
   /**
@@ -43,7 +61,7 @@ export class JobTracker {
    * their host queues are listened to. Call before the jobs are added.
    */
   async track(jobs: ReadonlyMap<string, string>): Promise<void> {
-    await this.events.listen(new Set(jobs.values()));
+    if (!this.options.local) await this.events.listen(new Set(jobs.values()));
     for (const [id, host] of jobs) if (!this.settled.has(id)) this.pending.set(id, host);
   }
 
