@@ -102,7 +102,7 @@ describe('workers whose clock is off against Redis', () => {
     return out;
   }
 
-  /** How each certificate's job ended: `kept:expired`, `stored:good`, `failed:expired`... */
+  /** How each certificate's job ended: `kept:older`, `stored:good`, `failed:expired-in-redis`... */
   const outcomes = (settled: Map<string, JobSettlement>, targets: readonly ScannedTarget[]) =>
     targets.map((t) => {
       const s = settled.get(t.fingerprint);
@@ -156,14 +156,16 @@ describe('workers whose clock is off against Redis', () => {
     for (const p of [long, short]) p.responder.setFaults({});
 
     // `long`: an older response, alive by both clocks, refused by last-known-good. `short` (revoked
-    // ones included): fresh by the worker's clock, expired by Redis' clock, refused as expired.
+    // ones included): fresh by the worker's clock, expired by Redis' clock, refused as expired: the
+    // attempt fails (the certificate got no new staple) and says why.
     expect(outcomes(settled, long.targets)).toEqual(long.targets.map(() => 'kept:older'));
-    expect(outcomes(settled, short.targets)).toEqual(short.targets.map(() => 'kept:expired'));
+    expect(outcomes(settled, short.targets)).toEqual(short.targets.map(() => 'failed:expired-in-redis'));
     expect(await snapshot(stapled)).toEqual(before);
     for (const t of revoked) expect(await redis.hget(store.keys.meta(t.fingerprint), 'status')).toBe('good');
 
-    // The certificate that never had a staple: nothing at all was written for it.
-    expect(await redis.exists(store.keys.staple(fresh.fingerprint), store.keys.meta(fresh.fingerprint))).toBe(0);
+    // The certificate that never had a staple: no staple and no host alias, only the reason in its meta.
+    expect(await redis.exists(store.keys.staple(fresh.fingerprint))).toBe(0);
+    expect(await redis.hget(store.keys.meta(fresh.fingerprint), 'lastErrorCode')).toBe('expired-in-redis');
     for (const name of fresh.names) expect(await redis.exists(store.keys.host(name))).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
 import type { RefreshScheduler, StapleLogger } from '@staplewarm/queue';
 import type { ScannedTarget } from '@staplewarm/scan';
-import { countBy } from '../warm/summary.js';
+import { countBy } from '../count-by.js';
 import type { ServeScan } from './scan-targets.js';
 import type { ShrinkConfirmations } from './shrink-confirmations.js';
 import { decideShrink, missingFrom, type ShrinkHold, type ShrinkPolicy } from './shrink-guard.js';

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
-import { countBy, type WarmFailure, type WarmSummary } from './summary.js';
+import { summarize, type SettledJob, type WarmSummary } from './summary.js';
 import { NO_WORKER_NOTICE_MS, noWorkerNotice, watchForWorkers } from './worker-watch.js';
 
 export interface WarmOptions {
@@ -24,9 +24,6 @@ export interface WarmOptions {
   notice?: (line: string) => void;
   now?: () => number;
 }
-
-/** The failure code of a certificate still unfinished when `--timeout` ran out. */
-export const TIMEOUT_CODE = 'timeout';
 
 /**
  * The cold-reboot warm-up: scan → skip fresh staples → enqueue → work → wait → summary. Targets are
@@ -161,60 +158,28 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   }
   const fetchSeconds = fetchStartedAt === undefined ? 0 : (now() - fetchStartedAt) / 1000;
 
-  const summary: WarmSummary = {
-    filesRead: report.filesRead,
-    keyFilesSkipped: report.keyFilesSkipped,
-    certificates: report.leaves,
-    targets: report.targets.length,
+  // Jobs that left the queue unseen: the store says how they ended (the only I/O of the report).
+  const ended: SettledJob[] = [];
+  for (const settled of settlements.values()) {
+    if (toFetch.has(settled.id)) ended.push(settled.state === 'gone' ? await resolveGone(store, settled.id, startedAt) : settled);
+  }
+  const timeoutReason =
+    `not finished within --timeout ${config.warmTimeoutSeconds} s` +
+    `${noWorker ? ' (no worker was connected to the queue)' : ''}; its job stays queued for a worker`;
+  if (unfinished.length > 0) {
+    log.warn({ unfinished: unfinished.length, timeoutSeconds: config.warmTimeoutSeconds, noWorker }, `warm: gave up: ${timeoutReason}`);
+  }
+  const summary = summarize({
+    report,
+    toFetch,
+    ended,
+    unfinished,
+    timeoutReason,
     fresh,
-    fetched: toFetch.size,
-    stored: { good: 0, revoked: 0 },
-    kept: 0,
-    unknown: 0,
-    failed: {},
-    failures: [],
-    noOcspUrl: report.noOcspUrl.length,
-    problemCounts: countBy(report.problems, (p) => p.code),
-    problems: report.problems,
-    elapsedSeconds: 0,
     scanSeconds,
     fetchSeconds,
-    rate: toFetch.size / Math.max(fetchSeconds, 0.001),
-    complete: false,
-  };
-
-  for (const settled of settlements.values()) {
-    const target = toFetch.get(settled.id);
-    if (!target) continue;
-    const ended = settled.state === 'gone' ? await resolveGone(store, settled.id, startedAt) : settled;
-    if (ended.state === 'completed') {
-      if (ended.result.outcome === 'stored') summary.stored[ended.result.status]++;
-      else if (ended.result.outcome === 'kept') summary.kept++;
-      else summary.unknown++;
-      continue;
-    }
-    if (ended.code === 'status-unknown') {
-      summary.unknown++;
-      continue;
-    }
-    summary.failed[ended.code] = (summary.failed[ended.code] ?? 0) + 1;
-    summary.failures.push(failureOf(target, ended.code, ended.reason));
-  }
-  if (unfinished.length > 0) {
-    const reason =
-      `not finished within --timeout ${config.warmTimeoutSeconds} s` +
-      `${noWorker ? ' (no worker was connected to the queue)' : ''}; its job stays queued for a worker`;
-    log.warn({ unfinished: unfinished.length, timeoutSeconds: config.warmTimeoutSeconds, noWorker }, `warm: gave up: ${reason}`);
-    for (const fingerprint of unfinished) {
-      const target = toFetch.get(fingerprint);
-      if (!target) continue;
-      summary.failed[TIMEOUT_CODE] = (summary.failed[TIMEOUT_CODE] ?? 0) + 1;
-      summary.failures.push(failureOf(target, TIMEOUT_CODE, reason));
-    }
-  }
-  const failedTotal = summary.failures.length + summary.unknown;
-  summary.complete = failedTotal === 0 && report.problems.length === 0;
-  summary.elapsedSeconds = (now() - startedAt) / 1000;
+    elapsedSeconds: (now() - startedAt) / 1000,
+  });
   reportStates(options.metrics?.metrics, summary, now());
   return summary;
 }
@@ -232,10 +197,6 @@ function reportStates(metrics: StaplewarmMetrics | undefined, summary: WarmSumma
     failing: failed,
     missing: failed + summary.problems.length,
   });
-}
-
-function failureOf(target: ScannedTarget, code: string, reason: string): WarmFailure {
-  return { fingerprint: target.fingerprint, names: target.names, path: target.paths[0] ?? '', code, reason };
 }
 
 /** A job that left the queue unseen: the store says how it ended. */

@@ -1,4 +1,6 @@
-import type { ScanProblem } from '@staplewarm/scan';
+import type { JobSettlement } from '@staplewarm/queue';
+import type { ScanProblem, ScanReport, ScannedTarget } from '@staplewarm/scan';
+import { countBy } from '../count-by.js';
 import { safeLine } from '../escape.js';
 
 /** A certificate that ended without a staple, with the reason. */
@@ -46,10 +48,82 @@ export interface WarmSummary {
   complete: boolean;
 }
 
-export function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
+/** The failure code of a certificate still unfinished when `--timeout` ran out. */
+export const TIMEOUT_CODE = 'timeout';
+
+/** How a job ended, as far as the run knows (a job that left the queue unseen has been looked up). */
+export type SettledJob = Extract<JobSettlement, { state: 'completed' | 'failed' }>;
+
+/** Everything a warm run found and saw settle: the input of its summary. */
+export interface WarmRun {
+  report: Pick<ScanReport, 'filesRead' | 'keyFilesSkipped' | 'leaves' | 'targets' | 'noOcspUrl' | 'problems'>;
+  /** The certificates this run enqueued, by fingerprint. */
+  toFetch: ReadonlyMap<string, ScannedTarget>;
+  ended: readonly SettledJob[];
+  /** Fingerprints still pending when the run gave up (`--timeout`), and the reason given for them. */
+  unfinished: readonly string[];
+  timeoutReason: string;
+  fresh: number;
+  scanSeconds: number;
+  fetchSeconds: number;
+  elapsedSeconds: number;
+}
+
+/**
+ * Pure: a run's figures. Each enqueued certificate lands in exactly one place: stored (good or
+ * revoked), kept (the store held a better staple), unknown (the responder does not know it), or
+ * failed by reason (`timeout` when the run gave up on it); settlements of certificates this run did
+ * not enqueue are ignored. `complete` when nothing failed and every input was usable.
+ */
+export function summarize(run: WarmRun): WarmSummary {
+  const { report, toFetch } = run;
+  const summary: WarmSummary = {
+    filesRead: report.filesRead,
+    keyFilesSkipped: report.keyFilesSkipped,
+    certificates: report.leaves,
+    targets: report.targets.length,
+    fresh: run.fresh,
+    fetched: toFetch.size,
+    stored: { good: 0, revoked: 0 },
+    kept: 0,
+    unknown: 0,
+    failed: {},
+    failures: [],
+    noOcspUrl: report.noOcspUrl.length,
+    problemCounts: countBy(report.problems, (p) => p.code),
+    problems: report.problems,
+    elapsedSeconds: run.elapsedSeconds,
+    scanSeconds: run.scanSeconds,
+    fetchSeconds: run.fetchSeconds,
+    rate: toFetch.size / Math.max(run.fetchSeconds, 0.001),
+    complete: false,
+  };
+  const fail = (target: ScannedTarget, code: string, reason: string): void => {
+    summary.failed[code] = (summary.failed[code] ?? 0) + 1;
+    summary.failures.push({ fingerprint: target.fingerprint, names: target.names, path: target.paths[0] ?? '', code, reason });
+  };
+  const counted = new Set<string>();
+  for (const ended of run.ended) {
+    const target = toFetch.get(ended.id);
+    if (!target || counted.has(ended.id)) continue;
+    counted.add(ended.id);
+    if (ended.state === 'completed') {
+      if (ended.result.outcome === 'stored') summary.stored[ended.result.status]++;
+      else summary.kept++;
+    } else if (ended.code === 'status-unknown') {
+      summary.unknown++;
+    } else {
+      fail(target, ended.code, ended.reason);
+    }
+  }
+  for (const fingerprint of run.unfinished) {
+    const target = toFetch.get(fingerprint);
+    if (!target || counted.has(fingerprint)) continue;
+    counted.add(fingerprint);
+    fail(target, TIMEOUT_CODE, run.timeoutReason);
+  }
+  summary.complete = summary.failures.length + summary.unknown === 0 && report.problems.length === 0;
+  return summary;
 }
 
 /** The human summary printed at the end of `warm` (and `demo`). Pure. */

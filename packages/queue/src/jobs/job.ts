@@ -12,8 +12,7 @@ export type StapleJobData = StapleTarget;
 /** What a completed job returns (BullMQ stores it as JSON). */
 export type StapleJobResult =
   | { outcome: 'stored'; status: 'good' | 'revoked'; responder: string }
-  | { outcome: 'kept'; status: 'good' | 'revoked'; responder: string; reason: 'older' | 'revoked-kept' | 'expired' }
-  | { outcome: 'unknown'; responder: string };
+  | { outcome: 'kept'; status: 'good' | 'revoked'; responder: string; reason: 'older' | 'revoked-kept' };
 
 /** Logger shape the library accepts (pino's call signature). */
 export interface StapleLogger {

@@ -37,22 +37,25 @@ export class StapleJobRunner {
     const target = job.data;
     const { used, ignored } = responderUrls(target.ocspUrls);
     if (ignored > 0) this.warnIgnored(target, used.length, ignored);
-    const fetched = await fetchWithFailover(used, Buffer.from(target.request, 'base64'), {
-      client: deps.client,
-      limiter,
-      observer: deps.observer ?? silentObserver,
-      now: deps.now,
-    });
+    let fetched: Awaited<ReturnType<typeof fetchWithFailover>>;
+    try {
+      fetched = await fetchWithFailover(used, Buffer.from(target.request, 'base64'), {
+        client: deps.client,
+        limiter,
+        observer: deps.observer ?? silentObserver,
+        now: deps.now,
+      });
+    } catch (err) {
+      // The limiter's own failures (a lease that never came: Redis unreachable) are this attempt's
+      // failure too, recorded like any other: lastError says why the certificate has no staple.
+      return this.fail(target, asJobError(err));
+    }
     if (fetched.kind === 'hand-back') return this.handBack(job, token, fetched.until);
     if (fetched.kind === 'failed') return this.fail(target, fetched.error);
     try {
       return await processStaple(target, fetched.response, deps);
     } catch (err) {
-      const failure =
-        err instanceof StapleJobError
-          ? err
-          : new StapleJobError('internal', err instanceof Error ? err.message : String(err), { retryable: true, cause: err });
-      return this.fail(target, failure);
+      return this.fail(target, asJobError(err));
     }
   }
 
@@ -91,4 +94,14 @@ export class StapleJobRunner {
     await job.moveToDelayed(Math.round(until + jitter), token);
     throw new DelayedError();
   }
+}
+
+/** Errors that are not already a StapleJobError keep their own stable `code` when they have one. */
+function asJobError(err: unknown): StapleJobError {
+  if (err instanceof StapleJobError) return err;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return new StapleJobError(typeof code === 'string' ? code : 'internal', err instanceof Error ? err.message : String(err), {
+    retryable: true,
+    cause: err,
+  });
 }

@@ -78,6 +78,15 @@ export async function processStaple(target: StapleJobData, response: OcspHttpRes
     );
   }
   if (outcome.written) return { outcome: 'stored', status: staple.status, responder };
+  if (outcome.reason === 'expired') {
+    // Valid by this worker's clock, expired by Redis' (which decides): nothing was stored, so the
+    // certificate has no new staple. Usually this worker's clock is behind Redis'.
+    throw new StapleJobError(
+      'expired-in-redis',
+      `${responder}: the response's validity ends before Redis' clock (${staple.expiresAt.toISOString()}); nothing stored: check this worker's clock against Redis'`,
+      { retryable: true, responder },
+    );
+  }
   return { outcome: 'kept', status: staple.status, responder, reason: outcome.reason };
 }
 

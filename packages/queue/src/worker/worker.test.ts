@@ -13,6 +13,8 @@ import { silentLogger, type StapleJobData, type StapleJobResult } from '../jobs/
 import type { AttemptOutcome, StapleObserver } from './observer.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { redisTestContext } from '../testing/redis.js';
+import { HostLeaseError } from '../hosts/host-lease.js';
+import { HostLimiter } from '../hosts/host-limiter.js';
 import { StaplePool } from './pool.js';
 
 const ctx = await redisTestContext();
@@ -98,6 +100,7 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     attempts: number;
     jobs: StapleJobData[];
     concurrency?: number;
+    hostLimiter?: HostLimiter;
   }) {
     const store = new StapleStore(ctx.redis, { prefix });
     const queue = new StapleQueue({ connection: ctx.redis, prefix: bull, attempts: opts.attempts });
@@ -107,6 +110,7 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
       rate: opts.rate,
       hostSyncMs: 50,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(opts.hostLimiter ? { hostLimiter: opts.hostLimiter } : {}),
       backoff: { baseMs: 20, maxMs: 40 },
       hostRatePolicy: { backoff: { baseMs: 50, maxMs: 100 } },
       deps: {
@@ -238,5 +242,25 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     // Only the requests already out when the breaker opened went to the hanging host.
     expect(failed.filter((s) => s.reason?.startsWith('host-down:')).length).toBeGreaterThan(0);
     expect(calls.filter((url) => url === hanging).length).toBeLessThan(100);
+  });
+
+  it("records a limiter failure (no lease from Redis) as the attempt's lastError", async () => {
+    const url = `http://lease-${randomBytes(3).toString('hex')}.test/`;
+    const { client, calls } = scriptedClient({ [url]: ['ok'] });
+    class NoLease extends HostLimiter {
+      override acquire(): Promise<never> {
+        return Promise.reject(new HostLeaseError(`no lease for ${new URL(url).host} within 30000 ms`));
+      }
+    }
+    const hostLimiter = new NoLease({ connection: ctx.redis, prefix: bull });
+    open.push({ close: () => hostLimiter.close() });
+    const job = target(`lease-${randomBytes(3).toString('hex')}`, url);
+    const { settled, store } = await start({ client, rate: 0, attempts: 1, jobs: [job], hostLimiter });
+    await until(() => settled.length === 1);
+    expect(settled).toEqual([
+      { id: job.fingerprint, state: 'failed', attemptsMade: 1, reason: expect.stringMatching(/^host-lease-timeout: /) },
+    ]);
+    expect(calls).toEqual([]);
+    expect((await store.get(job.fingerprint)).meta?.lastErrorCode).toBe('host-lease-timeout');
   });
 });
