@@ -38,7 +38,7 @@ async function main() {
     }
     if (options.scenarios.includes('relay')) {
       const relayPki = await cachedPki(options.out, RELAY_SCENARIO.certificates, log);
-      const result = await runRelayScenario({ redis, pki: relayPki, out: options.out, log });
+      const result = await runRelayScenario({ redis, pki: relayPki, out: options.out, log, nice: options.nice });
       results.push(result);
       report.push(relayScenarioReport(result));
     }

@@ -7,6 +7,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --quick              scaled-down run: 5000 certificates for a-c, 500 for d
   --profile            write a CPU profile of the worker (node --cpu-prof) per scenario
   --out DIR            where results, profiles and the PKI cache go (default /tmp/staplewarm-bench)
+  --nice N             relay scenario: run the relay and wrk at this nice level (-20..19; below 0 needs
+                       root): on a machine others use, what the relay does when it gets its core
 `;
 
 export class UsageError extends Error {
@@ -21,6 +23,7 @@ export function parseArgs(argv) {
     profile: false,
     out: '/tmp/staplewarm-bench',
     quick: false,
+    nice: 0,
   };
   let count;
   let peerCount;
@@ -40,6 +43,7 @@ export function parseArgs(argv) {
     else if (arg === '--quick') options.quick = true;
     else if (arg === '--profile') options.profile = true;
     else if (arg === '--out') options.out = value();
+    else if (arg === '--nice') options.nice = niceLevel(value());
     else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else throw new UsageError(`unknown option ${arg}`);
   }
@@ -47,6 +51,12 @@ export function parseArgs(argv) {
   options.count = count ?? (options.quick ? 5_000 : 50_000);
   options.peerCount = peerCount ?? (options.quick ? 500 : 2_000);
   return options;
+}
+
+function niceLevel(raw) {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < -20 || n > 19) throw new UsageError(`--nice expects a whole number from -20 to 19, got ${raw}`);
+  return n;
 }
 
 function positive(flag, raw) {

@@ -26,7 +26,7 @@ export const RELAY_SCENARIO = {
  * starts the relay, fills its memory with one request per certificate, then runs wrk twice: HTTP/1.1
  * keep-alive (the target), and one connection per request, as nginx asks (for information).
  */
-export async function runRelayScenario({ redis, pki, out, log }) {
+export async function runRelayScenario({ redis, pki, out, log, nice = 0 }) {
   const wrk = which('wrk');
   if (!wrk) throw new Error('the relay benchmark needs wrk (apt-get install wrk)');
   const { title, certificates, durationSeconds, connections } = RELAY_SCENARIO;
@@ -49,7 +49,7 @@ export async function runRelayScenario({ redis, pki, out, log }) {
 
   const port = await freePort();
   const metricsPort = await freePort();
-  const relay = await startRelay({ redisUrl: redis.url, port, metricsPort });
+  const relay = await startRelay({ redisUrl: redis.url, port, metricsPort, nice });
   try {
     const base = `http://127.0.0.1:${port}`;
     // Fill the relay's memory: one request per certificate (each a Redis read).
@@ -66,14 +66,14 @@ export async function runRelayScenario({ redis, pki, out, log }) {
     log(
       `${title}: wrk -t1 -c${connections} -d${durationSeconds}s over ${paths.length} certificates (load average ${loadBefore[0].toFixed(2)})`,
     );
-    const keepAlive = runWrk(wrk, ['-t1', `-c${connections}`, `-d${durationSeconds}s`, '--latency', '-s', script, base]);
+    const keepAlive = runWrk(wrk, ['-t1', `-c${connections}`, `-d${durationSeconds}s`, '--latency', '-s', script, base], nice);
     const relayCpuSeconds = (cpuMs(relay.pid) - cpuBefore) / 1000;
     // What the rest of the machine did meanwhile: busy CPU time minus the relay's and wrk's own.
     const othersCpuSeconds = Math.max(0, (machineBusyMs() - machineBefore) / 1000 - relayCpuSeconds - keepAlive.cpuSeconds);
     const loadDuring = loadavg();
     await sleep(2_000);
     log(`${title}: again, one connection per request (as nginx asks)`);
-    const perConnection = runWrk(wrk, ['-t1', `-c${connections}`, '-d5s', '--latency', '-s', closeScript, base]);
+    const perConnection = runWrk(wrk, ['-t1', `-c${connections}`, '-d5s', '--latency', '-s', closeScript, base], nice);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     return {
       scenario: 'relay',
@@ -81,6 +81,7 @@ export async function runRelayScenario({ redis, pki, out, log }) {
       certificates: paths.length,
       connections,
       durationSeconds,
+      nice,
       keepAlive,
       perConnection,
       relayCpuSeconds,
@@ -104,7 +105,7 @@ export function relayScenarioReport(r) {
   return {
     lines: [
       r.title,
-      `  load               ${r.certificates} certificates in turn, ${r.connections} connections, ${r.durationSeconds} s; load average ${n(r.loadBefore[0], 2)} before, ${n(r.loadDuring[0], 2)} at the end`,
+      `  load               ${r.certificates} certificates in turn, ${r.connections} connections, ${r.durationSeconds} s; load average ${n(r.loadBefore[0], 2)} before, ${n(r.loadDuring[0], 2)} at the end${r.nice ? `; relay and wrk at nice ${r.nice}` : ''}`,
       `  keep-alive         ${n(r.keepAlive.requestsPerSecond)} req/s, p50 ${n(r.keepAlive.p50Ms, 2)} ms, p99 ${n(r.keepAlive.p99Ms, 2)} ms, errors ${r.keepAlive.errors}   [${ok ? 'PASS' : 'MISS'} >= ${n(RELAY_TARGET.rps)} req/s, p99 < ${RELAY_TARGET.p99Ms} ms]`,
       `  CPU                relay ${n(r.relayCpuSeconds, 1)} s in ${r.durationSeconds} s (${n((100 * r.relayCpuSeconds) / r.durationSeconds)} % of a core, ${n((1e6 * r.relayCpuSeconds) / (r.keepAlive.requestsPerSecond * r.durationSeconds), 1)} µs per answer), wrk ${n(r.wrkCpuSeconds, 1)} s, other processes ${n(r.othersCpuSeconds, 1)} s (${n((100 * r.othersCpuSeconds) / r.durationSeconds)} % of a core: ${r.othersCpuSeconds / r.durationSeconds < 0.05 ? 'an idle machine' : 'NOT an idle machine'})`,
       `  relay memory       peak RSS ${n(r.relayPeakRssBytes / 1_048_576)} MB`,
@@ -145,10 +146,13 @@ end
 }
 
 /** Runs wrk and reads its figures: requests/s, p50 and p99 (ms), errors. */
-function runWrk(wrk, args) {
+function runWrk(wrk, args, nice = 0) {
   // The shell that waits for wrk reports wrk's CPU time as its children's (fields cutime, cstime).
   const shell = '"$0" "$@"; status=$?; cat /proc/$$/stat; exit $status';
-  const output = execFileSync('sh', ['-c', shell, wrk, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync('nice', ['-n', String(nice), 'sh', '-c', shell, wrk, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stat = output.trimEnd().split('\n').pop() ?? '';
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuSeconds = (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
@@ -189,10 +193,13 @@ function resultCounts(text) {
 }
 
 /** `staplewarm relay` as a child process; ready once it logs that it answers. */
-async function startRelay({ redisUrl, port, metricsPort }) {
+async function startRelay({ redisUrl, port, metricsPort, nice }) {
   const child = spawn(
-    process.execPath,
+    'nice',
     [
+      '-n',
+      String(nice),
+      process.execPath,
       STAPLEWARM_BIN,
       'relay',
       '--listen',
