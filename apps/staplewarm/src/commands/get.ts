@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { parseCertificates } from '@staplewarm/ocsp';
 import { StapleStore, type StapleMeta } from '@staplewarm/store';
 import type { Command } from 'commander';
-import { loadConfig, type ConfigFlags } from '../config.js';
+import { SETTINGS, loadConfig, settingOption, type ConfigFlags } from '../config.js';
 import { jsonForTerminal, safeLine } from '../escape.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
@@ -18,19 +18,21 @@ export class NotFoundError extends Error {
 }
 
 export function registerGet(program: Command): void {
-  withCommonOptions(
+  const command = withCommonOptions(
     program
       .command('get')
       .description('show the staple of one certificate: by SHA-256 fingerprint, host name, or certificate file')
       .argument('<fingerprint|hostname|cert.pem>')
       .option('--json', 'print as JSON')
       .option('--out <file>', 'write the stapled DER OCSP response to this file'),
-  ).action(async (what: string, flags: GetFlags) => {
+  );
+  settingOption(command, 'maxCertFileBytes');
+  command.action(async (what: string, flags: GetFlags) => {
     const config = loadConfig(flags);
     const redis = await connectRedis(config.redisUrl, connectionOptions(config));
     try {
       const store = new StapleStore(redis, { prefix: config.prefix });
-      const view = await lookupStaple(store, what);
+      const view = await lookupStaple(store, what, config.maxCertFileBytes);
       if (flags.out && view.der) writeFileSync(flags.out, view.der);
       const { der, ...json } = view;
       process.stdout.write(
@@ -50,8 +52,12 @@ export interface StapleView {
   meta: StapleMeta | null;
 }
 
-export async function lookupStaple(store: StapleStore, what: string): Promise<StapleView> {
-  const fingerprint = await resolveFingerprint(store, what);
+export async function lookupStaple(
+  store: StapleStore,
+  what: string,
+  maxFileBytes = SETTINGS.maxCertFileBytes.default,
+): Promise<StapleView> {
+  const fingerprint = await resolveFingerprint(store, what, maxFileBytes);
   const { der, meta } = await store.get(fingerprint);
   if (!der && !meta) throw new NotFoundError(`no staple and no record for ${what} (fingerprint ${fingerprint})`);
   return { fingerprint, der, meta };
@@ -62,10 +68,10 @@ export async function describeStaple(store: StapleStore, what: string): Promise<
   return formatStaple(await lookupStaple(store, what));
 }
 
-async function resolveFingerprint(store: StapleStore, what: string): Promise<string> {
+async function resolveFingerprint(store: StapleStore, what: string, maxFileBytes: number): Promise<string> {
   if (/^[0-9a-f]{64}$/i.test(what.replace(/:/g, ''))) return what.replace(/:/g, '').toLowerCase();
   if (existsSync(what)) {
-    const [leaf] = parseCertificates(readFileSync(what), what);
+    const [leaf] = parseCertificates(readCertificateFile(what, maxFileBytes), what);
     if (!leaf) throw new NotFoundError(`${what}: no certificate`);
     return leaf.fingerprint;
   }
@@ -92,4 +98,24 @@ export function formatStaple({ fingerprint, der, meta }: StapleView): string {
   ]
     .map(safeLine)
     .join('\n');
+}
+
+/**
+ * A certificate file named on the command line, read as the scanner reads one: opened without
+ * blocking (a FIFO), checked to be a regular file (not a device) and at most `maxBytes` long.
+ */
+function readCertificateFile(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new NotFoundError(`${path}: not a regular file`);
+    if (info.size > maxBytes) throw new NotFoundError(`${path}: ${info.size} bytes, over --max-cert-file-bytes (${maxBytes})`);
+    const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+    let length = 0;
+    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new NotFoundError(`${path}: grew over --max-cert-file-bytes (${maxBytes}) while read`);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
 }
