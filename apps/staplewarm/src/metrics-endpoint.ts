@@ -46,7 +46,7 @@ export async function startMetricsEndpoint(
   let snapshots: MetricsSnapshots | undefined;
   let queue: StapleQueue | undefined;
   if (options.redis && options.snapshots !== false) {
-    queue = new StapleQueue({ connection: options.redis, prefix: queuePrefix(config.prefix) });
+    queue = new StapleQueue({ connection: options.redis, prefix: queuePrefix(config.prefix), log: options.log });
     snapshots = new MetricsSnapshots({
       metrics,
       queue,
@@ -119,7 +119,7 @@ export async function snapshotSharedState(
   redis: Redis,
   options: { prefix: string; log: StapleLogger; certificateStates?: boolean },
 ): Promise<void> {
-  const queue = new StapleQueue({ connection: redis, prefix: queuePrefix(options.prefix) });
+  const queue = new StapleQueue({ connection: redis, prefix: queuePrefix(options.prefix), log: options.log });
   const snapshots = new MetricsSnapshots({
     metrics,
     queue,

@@ -6,7 +6,7 @@
  */
 import type { StapleTarget } from '@staplewarm/ocsp';
 import type { MissFetcher } from '@staplewarm/relay';
-import { StapleQueue } from '@staplewarm/queue';
+import { StapleQueue, type StapleLogger } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
 
 export interface QueueMissFetcherOptions {
@@ -16,13 +16,20 @@ export interface QueueMissFetcherOptions {
   prefix: string;
   /** Attempts per job, as every other staple job (STAPLEWARM_ATTEMPTS). */
   attempts: number;
+  /** Where queue connection errors go. */
+  log?: StapleLogger;
 }
 
 export class QueueMissFetcher implements MissFetcher {
   private readonly queue: StapleQueue;
 
   constructor(options: QueueMissFetcherOptions) {
-    this.queue = new StapleQueue({ connection: options.connection, prefix: options.prefix, attempts: options.attempts });
+    this.queue = new StapleQueue({
+      connection: options.connection,
+      prefix: options.prefix,
+      attempts: options.attempts,
+      ...(options.log ? { log: options.log } : {}),
+    });
   }
 
   /** One urgent job (head of the wait list): a server is waiting for this staple. */

@@ -45,7 +45,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   const prefix = queuePrefix(config.prefix);
   const store = new StapleStore(redis, { prefix: config.prefix });
   const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
-  const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
+  const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts, log });
   const scheduler = new RefreshScheduler({
     queue,
     store,

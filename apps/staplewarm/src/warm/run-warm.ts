@@ -43,7 +43,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   const store = new StapleStore(redis, { prefix: config.prefix });
   const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
   const prefix = queuePrefix(config.prefix);
-  const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts });
+  const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts, log });
   const toFetch = new Map<string, ScannedTarget>();
   let scanning = true;
   let settledSoFar = 0;

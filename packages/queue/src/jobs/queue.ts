@@ -2,7 +2,7 @@ import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_DEFAULTS } from '../defaults.js';
 import { HostRegistry, OVERFLOW_HOST, hostQueueName, primaryHostOf } from './host-queues.js';
-import { FETCH_JOB, type StapleJobData, type StapleJobResult } from './job.js';
+import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './job.js';
 
 export interface StapleQueueOptions {
   connection: Redis;
@@ -12,6 +12,8 @@ export interface StapleQueueOptions {
   attempts?: number;
   /** Hosts with a queue of their own; the others share the overflow queue. @defaultValue QUEUE_DEFAULTS.maxHostQueues (64) */
   maxHostQueues?: number;
+  /** Where the queues' connection errors go (BullMQ would print them on the console). */
+  log?: StapleLogger;
 }
 
 /** Job states summed over every host queue (for metrics and `status`). */
@@ -43,6 +45,8 @@ export class StapleQueue {
         // A cold start of 50K certificates emits ~200K events; keep enough for a lagging listener.
         streams: { events: { maxLen: 200_000 } },
       });
+      const log = this.options.log ?? silentLogger;
+      queue.on('error', (err) => log.warn({ err, host }, 'queue: Redis error (retrying)'));
       this.queues.set(host, queue);
     }
     return queue;
