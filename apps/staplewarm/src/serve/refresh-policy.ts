@@ -1,4 +1,5 @@
-import { DEFAULT_REFRESH_POLICY, refreshPolicyProblems, type RefreshPolicy } from '@staplewarm/queue';
+// The pure schedule alone: `serve --help` must not load BullMQ.
+import { DEFAULT_REFRESH_POLICY, refreshPolicyProblems, type RefreshPolicy } from '@staplewarm/queue/schedule';
 import { ConfigError } from '../config.js';
 
 /** The advanced `serve` flags that tune the refresh rule (docs/refresh.md), as commander gives them. */
