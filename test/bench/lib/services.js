@@ -2,8 +2,10 @@
 // and staplewarm warm. Each is a real process, measured through /proc (CPU time, peak RSS).
 /* global fetch, setTimeout, clearTimeout, setInterval, clearInterval */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { URL, fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +17,8 @@ export const STAPLEWARM_BIN = `${REPO_ROOT}apps/staplewarm/bin/staplewarm.js`;
 /** The simulator listens on loopback, which the worker's responder address policy refuses unless allowed. */
 const ALLOW_LOOPBACK_RESPONDERS = { STAPLEWARM_RESPONDER_ALLOW: '127.0.0.0/8' };
 export const SIMULATOR_BIN = `${REPO_ROOT}apps/responder-sim/bin/responder-sim.js`;
+/** Preloaded into timed staplewarm processes: their exact peak RSS and CPU time, written at exit. */
+const RUSAGE_PRELOAD = new URL('./rusage-preload.js', import.meta.url).href;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 export async function freePort() {
@@ -84,21 +88,46 @@ async function startProcess(command, args, { env = {}, ready, what, timeoutMs = 
   };
 }
 
-/** A throwaway redis-server (no persistence): clean memory figures, and nobody else's keys. */
-export async function startRedis() {
+/**
+ * A throwaway redis-server: no persistence by default (clean memory figures, and nobody else's keys).
+ * With `aofDir`, persistence as docker-compose.yml configures it (AOF, fsync every second, RDB
+ * snapshots) in that directory, and `restart()` stops it the way an operator does (SHUTDOWN SAVE)
+ * and starts it again on the same port.
+ */
+export async function startRedis({ aofDir } = {}) {
   const port = await freePort();
-  const proc = await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    what: 'redis-server',
-    ready: (out) => out.includes('Ready to accept connections'),
-  });
+  const args = ['--port', String(port), '--bind', '127.0.0.1'];
+  if (aofDir) args.push('--dir', aofDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '3600 1 300 100');
+  else args.push('--save', '', '--appendonly', 'no');
+  const launch = () =>
+    startProcess('redis-server', args, {
+      what: 'redis-server',
+      ready: (out) => out.includes('Ready to accept connections'),
+    });
+  let proc = await launch();
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { maxRetriesPerRequest: null });
   await client.ping();
   return {
     url,
-    pid: proc.pid,
+    get pid() {
+      return proc.pid;
+    },
     client,
     usedMemory: async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))[1]),
+    /** SHUTDOWN SAVE, then the same server again on the same port: the ms from the SHUTDOWN to ready. */
+    restart: async () => {
+      const started = performance.now();
+      const exited = new Promise((resolve) => proc.child.once('exit', resolve));
+      // From a connection of its own: ioredis would send an unanswered SHUTDOWN again after reconnecting.
+      const shutdown = new Redis(url, { retryStrategy: () => null, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 });
+      await shutdown.call('SHUTDOWN', 'SAVE').catch(() => {}); // the connection closes before any answer
+      shutdown.disconnect();
+      await exited;
+      const stoppedMs = performance.now() - started;
+      proc = await launch();
+      return { stoppedMs, downMs: performance.now() - started };
+    },
     stop: async () => {
       client.disconnect();
       await proc.stop();
@@ -122,10 +151,15 @@ export async function startSimulator({ pkiDir, port, rate = 0, latencyMs = 0 }) 
   };
 }
 
-/** `staplewarm worker`, optionally under `node --cpu-prof`. */
-export async function startWorker({ redisUrl, prefix, rate, concurrency, metricsPort, profileDir }) {
+/**
+ * `staplewarm worker`, optionally under `node --cpu-prof`. `defaultHostRate` and `hostRates`
+ * (`host=N` strings) are passed only when given: the CLI's defaults otherwise.
+ */
+export async function startWorker({ redisUrl, prefix, rate, defaultHostRate, hostRates = [], concurrency, metricsPort, profileDir }) {
   const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const args = ['worker', '--redis', redisUrl, '--prefix', prefix, '--rate', String(rate), '--metrics-port', String(metricsPort)];
+  if (defaultHostRate !== undefined) args.push('--default-host-rate', String(defaultHostRate));
+  for (const entry of hostRates) args.push('--host-rate', entry);
   if (concurrency) args.push('--concurrency', String(concurrency));
   return startProcess(process.execPath, [...node, STAPLEWARM_BIN, ...args], {
     what: 'staplewarm worker',
@@ -134,36 +168,58 @@ export async function startWorker({ redisUrl, prefix, rate, concurrency, metrics
   });
 }
 
-/** Runs `staplewarm <args>` to completion: its JSON summary, wall time and CPU time. */
-export async function runStaplewarm(args, env = {}) {
+let rusageFiles = 0;
+
+/**
+ * Starts `staplewarm <args>` (a command that ends, such as `warm`): `pid` at once, `done` resolving
+ * to its JSON summary, wall time (spawn to exit, Node start-up included), CPU time and peak RSS.
+ * CPU and peak RSS come from the process itself at exit (getrusage, through a preloaded module),
+ * else from /proc sampled every 200 ms while it ran.
+ */
+export function spawnStaplewarm(args, env = {}) {
+  const rusageFile = join(tmpdir(), `staplewarm-bench-rusage-${process.pid}-${++rusageFiles}.json`);
+  rmSync(rusageFile, { force: true });
   const started = performance.now();
-  const child = spawn(process.execPath, [STAPLEWARM_BIN, ...args], {
-    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...ALLOW_LOOPBACK_RESPONDERS, ...env },
+  const child = spawn(process.execPath, ['--import', RUSAGE_PRELOAD, STAPLEWARM_BIN, ...args], {
+    env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...ALLOW_LOOPBACK_RESPONDERS, ...env, BENCH_RUSAGE_FILE: rusageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  let cpu = 0;
+  let sampled = { cpuMs: 0, peakRssBytes: 0 };
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  // /proc/<pid> disappears at exit: sample the CPU time while it runs.
   const sampler = setInterval(() => {
     try {
-      cpu = cpuMs(child.pid);
+      sampled = { cpuMs: cpuMs(child.pid), peakRssBytes: peakRssBytes(child.pid) };
     } catch {
       // exited
     }
   }, 200);
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
-  const wallMs = performance.now() - started;
-  let summary;
-  try {
-    summary = JSON.parse(stdout);
-  } catch {
-    throw new Error(`staplewarm ${args[0]} exited ${code} without a JSON summary:\n${stderr.slice(-4000)}`);
-  }
-  return { code, summary, wallMs, cpuMs: cpu, stderr };
+  const done = new Promise((resolve) => child.once('exit', resolve)).then((code) => {
+    clearInterval(sampler);
+    const wallMs = performance.now() - started;
+    let usage;
+    try {
+      usage = JSON.parse(readFileSync(rusageFile, 'utf8'));
+      rmSync(rusageFile, { force: true });
+    } catch {
+      usage = { cpuMs: sampled.cpuMs, maxRssBytes: sampled.peakRssBytes, sampled: true };
+    }
+    let summary;
+    try {
+      summary = JSON.parse(stdout);
+    } catch {
+      throw new Error(`staplewarm ${args[0]} exited ${code} without a JSON summary:\n${stderr.slice(-4000)}`);
+    }
+    return { code, summary, wallMs, cpuMs: usage.cpuMs, peakRssBytes: usage.maxRssBytes, usageSampled: Boolean(usage.sampled), stderr };
+  });
+  return { pid: child.pid, child, done };
+}
+
+/** Runs `staplewarm <args>` to completion: see spawnStaplewarm. */
+export async function runStaplewarm(args, env = {}) {
+  return spawnStaplewarm(args, env).done;
 }
 
 export { sleep };
