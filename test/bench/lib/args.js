@@ -12,11 +12,11 @@ export const USAGE = `usage: npm run bench [-- options]
                          d       warm vs \`openssl ocsp\` run 16 at a time, no limit, 20 ms
                          e       5 CAs, each its own responder at 500 req/s (20 ms), one \`warm --rate 2500\`,
                                  tree grouped by CA (the target), then interleaved (for information)
-                         f       2 workers + warm --no-work at 500 req/s (20 ms): a worker SIGKILLed 4 s in;
-                                 then Redis (AOF) restarted 4 s in
+                         f       2 workers + warm --no-work at 500 req/s (20 ms): a worker SIGKILLed 4 s after
+                                 the first request; then (another run) Redis with AOF restarted the same way
                          relay   staplewarm relay answering from its cache, wrk in another process
                          sizing  (opt-in) warm and worker + warm --no-work at 50K, 100K, 200K, no limit;
-                                 table with the linear extrapolation to 1M
+                                 a table with a linear fit and its value at 1M
   --count N            certificates for a and b (default 50000)
   --c-count N          certificates for c (default 20000)
   --peer-count N       certificates for d (default 2000)

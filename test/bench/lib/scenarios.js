@@ -175,26 +175,43 @@ export async function runRawScenario({ redis, pki, out, log }) {
 
 /**
  * d: the same certificates warmed by staplewarm and by openssl -P16. staplewarm runs two ways: the one
- * command a user types (`staplewarm warm`: one process, so one core, start-up included), and as
+ * command a user types (`staplewarm warm`: one process, so one core, start-up included; under a
+ * prefix of its own, so the worker kept running for the other way takes none of its jobs), and as
  * deployed (a `staplewarm worker` already running, `warm --no-work` timed), which uses both cores.
  * Each runs `rounds` times after one untimed warm-up of all three (the simulator, a stand-in for the
  * CA, and the long-running worker are past their JIT warm-up then); the medians are compared.
  */
+/** (d)'s one-process `warm` runs under this prefix, which the worker running beside it does not serve. */
+const SOLO_PREFIX = 'benchsolo:';
+
 export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
   const sim = await startSimulator({ pkiDir: pki.dir, port: pki.port, rate: 0, latencyMs: 20 });
   // No budget anywhere (the per-host default of 500/s would make this a rate-limit test).
   const worker = await startWorker({ redisUrl: redis.url, prefix: PREFIX, rate: 0, defaultHostRate: 0, metricsPort: await freePort() });
-  const warmArgs = ['--certs', pki.live, '--redis', redis.url, '--prefix', PREFIX, '--rate', '0', '--default-host-rate', '0', '--json'];
+  const warmArgs = (prefix) => [
+    '--certs',
+    pki.live,
+    '--redis',
+    redis.url,
+    '--prefix',
+    prefix,
+    '--rate',
+    '0',
+    '--default-host-rate',
+    '0',
+    '--json',
+  ];
   const runs = { single: [], deployed: [], openssl: [] };
   try {
     for (let round = 0; round <= rounds; round++) {
       const timed = round > 0;
       log(`(d) ${timed ? `round ${round} of ${rounds}` : 'warm-up round'}: ${pki.count} certificates`);
       // Only the staples go between runs: the worker's queue keys stay, as in production.
-      await deleteStaples(redis.client);
-      const single = await runStaplewarm(['warm', ...warmArgs]);
-      await deleteStaples(redis.client);
-      const deployed = await runStaplewarm(['warm', '--no-work', ...warmArgs]);
+      // The one-process run under a prefix of its own: the running worker cannot take its jobs.
+      await deleteStaples(redis.client, SOLO_PREFIX);
+      const single = await runStaplewarm(['warm', ...warmArgs(SOLO_PREFIX)]);
+      await deleteStaples(redis.client, PREFIX);
+      const deployed = await runStaplewarm(['warm', '--no-work', ...warmArgs(PREFIX)]);
       const peer = await opensslWarm({ pki, url: sim.url, parallel: 16, outDir: join(out, 'openssl-responses') });
       if (!timed) continue;
       runs.single.push(single);
@@ -233,13 +250,13 @@ export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
   };
 }
 
-/** Deletes every key under the bench prefix except BullMQ's (`<prefix>bull:*`). */
-async function deleteStaples(client) {
+/** Deletes every key under `prefix` except BullMQ's (`<prefix>bull:*`). */
+async function deleteStaples(client, prefix) {
   let cursor = '0';
   do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
-    const staples = keys.filter((key) => !key.startsWith(`${PREFIX}bull:`));
+    const staples = keys.filter((key) => !key.startsWith(`${prefix}bull:`));
     if (staples.length > 0) await client.del(...staples);
   } while (cursor !== '0');
 }
