@@ -113,4 +113,36 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
       await queue.close();
     }
   });
+
+  it('following a local pool, still sees within a second or two the jobs another process settled', async () => {
+    const prefix = `${ctx.bull}-elsewhere`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix });
+    const [localConnection, otherConnection] = [ctx.redis.duplicate(), ctx.redis.duplicate()];
+    const done = async (): Promise<StapleJobResult> => ({ outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' });
+    // The local pool never takes a job; another process does them all.
+    const local = new Worker<StapleJobData, StapleJobResult>(hostQueueName('127.0.0.1:9'), done, {
+      connection: localConnection,
+      prefix,
+      autorun: false,
+    });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue, local });
+    const other = new Worker<StapleJobData, StapleJobResult>(hostQueueName('127.0.0.1:9'), done, { connection: otherConnection, prefix });
+    try {
+      const targets = [target('f'), target('g')];
+      const routes = await queue.route(targets);
+      await tracker.track(routes);
+      await queue.enqueue(targets, { routes });
+      const startedAt = Date.now();
+      const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
+      expect(Date.now() - startedAt).toBeLessThan(2_500);
+      // Nothing was seen settle: the queues say the jobs are gone, the caller reads the store.
+      expect([...settled.values()].map((s) => s.state)).toEqual(['gone', 'gone']);
+    } finally {
+      await Promise.all([local.close(), other.close()]);
+      localConnection.disconnect();
+      otherConnection.disconnect();
+      await tracker.close();
+      await queue.close();
+    }
+  });
 });

@@ -44,6 +44,9 @@ export class JobTracker {
   private readonly settled = new Map<string, JobSettlement>();
   private readonly options: JobTrackerOptions;
   private lastEventAt = Date.now();
+  private lastCheckAt = Date.now();
+  /** Where the next check of pending jobs starts: each round looks at the next 1,000. */
+  private checkFrom = 0;
   private wake: (() => void) | undefined;
 
   constructor(options: JobTrackerOptions) {
@@ -79,10 +82,12 @@ export class JobTracker {
    * deadline: the jobs still pending are then `unsettled()`). When no event arrives for
    * `idleCheckMs`, it asks the queues about the jobs still pending: one that no longer exists settled
    * while we could not see it (a trimmed events stream, a restart) and is reported `gone`, for the
-   * caller to read from the store.
+   * caller to read from the store. Following a local pool, it asks every `idleCheckMs` (1 s) whatever
+   * the pool reports: jobs that another worker process settles are seen only that way.
    */
   async wait(opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
-    const idleCheckMs = opts.idleCheckMs ?? 3_000;
+    const local = this.options.local !== undefined;
+    const idleCheckMs = opts.idleCheckMs ?? (local ? 1_000 : 3_000);
     const { signal } = opts;
     const onAbort = (): void => this.wake?.();
     signal?.addEventListener('abort', onAbort);
@@ -93,7 +98,8 @@ export class JobTracker {
           setTimeout(resolve, idleCheckMs).unref();
         });
         this.wake = undefined;
-        if (this.pending.size > 0 && !signal?.aborted && Date.now() - this.lastEventAt >= idleCheckMs) await this.reconcile();
+        const due = local ? Date.now() - this.lastCheckAt >= idleCheckMs : Date.now() - this.lastEventAt >= idleCheckMs;
+        if (this.pending.size > 0 && !signal?.aborted && due) await this.reconcile();
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -106,12 +112,15 @@ export class JobTracker {
   }
 
   private async reconcile(): Promise<void> {
-    const jobs = [...this.pending].slice(0, 1_000);
+    const all = [...this.pending];
+    if (this.checkFrom >= all.length) this.checkFrom = 0;
+    const jobs = all.slice(this.checkFrom, this.checkFrom + 1_000);
+    this.checkFrom += jobs.length;
     const states = await Promise.all(jobs.map(([id, host]) => this.options.queue.queueOf(host).getJobState(id)));
     jobs.forEach(([id], i) => {
       if (states[i] === 'unknown') this.settle({ id, state: 'gone' });
     });
-    this.lastEventAt = Date.now();
+    this.lastEventAt = this.lastCheckAt = Date.now();
   }
 
   private onEvent(event: SettledEvent): void {
