@@ -69,7 +69,12 @@ export async function runRelayScenario({ redis, pki, out, log, nice = 0 }) {
     const keepAlive = runWrk(wrk, ['-t1', `-c${connections}`, `-d${durationSeconds}s`, '--latency', '-s', script, base], nice);
     const relayCpuSeconds = (cpuMs(relay.pid) - cpuBefore) / 1000;
     // What the rest of the machine did meanwhile: busy CPU time minus the relay's and wrk's own.
-    const othersCpuSeconds = Math.max(0, (machineBusyMs() - machineBefore) / 1000 - relayCpuSeconds - keepAlive.cpuSeconds);
+    const machineAfter = machineBusyMs();
+    const othersCpuSeconds = Math.max(
+      0,
+      (machineAfter.processes - machineBefore.processes) / 1000 - relayCpuSeconds - keepAlive.cpuSeconds,
+    );
+    const interruptsCpuSeconds = (machineAfter.interrupts - machineBefore.interrupts) / 1000;
     const loadDuring = loadavg();
     await sleep(2_000);
     log(`${title}: again, one connection per request (as nginx asks)`);
@@ -87,6 +92,7 @@ export async function runRelayScenario({ redis, pki, out, log, nice = 0 }) {
       relayCpuSeconds,
       wrkCpuSeconds: keepAlive.cpuSeconds,
       othersCpuSeconds,
+      interruptsCpuSeconds,
       relayPeakRssBytes: peakRssBytes(relay.pid),
       results: resultCounts(metrics),
       loadBefore,
@@ -107,7 +113,7 @@ export function relayScenarioReport(r) {
       r.title,
       `  load               ${r.certificates} certificates in turn, ${r.connections} connections, ${r.durationSeconds} s; load average ${n(r.loadBefore[0], 2)} before, ${n(r.loadDuring[0], 2)} at the end${r.nice ? `; relay and wrk at nice ${r.nice}` : ''}`,
       `  keep-alive         ${n(r.keepAlive.requestsPerSecond)} req/s, p50 ${n(r.keepAlive.p50Ms, 2)} ms, p99 ${n(r.keepAlive.p99Ms, 2)} ms, errors ${r.keepAlive.errors}   [${ok ? 'PASS' : 'MISS'} >= ${n(RELAY_TARGET.rps)} req/s, p99 < ${RELAY_TARGET.p99Ms} ms]`,
-      `  CPU                relay ${n(r.relayCpuSeconds, 1)} s in ${r.durationSeconds} s (${n((100 * r.relayCpuSeconds) / r.durationSeconds)} % of a core, ${n((1e6 * r.relayCpuSeconds) / (r.keepAlive.requestsPerSecond * r.durationSeconds), 1)} µs per answer), wrk ${n(r.wrkCpuSeconds, 1)} s, other processes ${n(r.othersCpuSeconds, 1)} s (${n((100 * r.othersCpuSeconds) / r.durationSeconds)} % of a core: ${r.othersCpuSeconds / r.durationSeconds < 0.05 ? 'an idle machine' : 'NOT an idle machine'})`,
+      `  CPU                relay ${n(r.relayCpuSeconds, 1)} s in ${r.durationSeconds} s (${n((100 * r.relayCpuSeconds) / r.durationSeconds)} % of a core, ${n((1e6 * r.relayCpuSeconds) / (r.keepAlive.requestsPerSecond * r.durationSeconds), 1)} µs per answer), wrk ${n(r.wrkCpuSeconds, 1)} s, interrupts ${n(r.interruptsCpuSeconds, 1)} s, other processes ${n(r.othersCpuSeconds, 1)} s (${n((100 * r.othersCpuSeconds) / r.durationSeconds)} % of a core: ${r.othersCpuSeconds / r.durationSeconds < 0.05 ? 'an idle machine' : 'NOT an idle machine'})`,
       `  relay memory       peak RSS ${n(r.relayPeakRssBytes / 1_048_576)} MB`,
       `  answered           ${n(served)} staples (${n(r.results.memory ?? 0)} from memory, ${n(r.results.redis ?? 0)} from Redis)${others.length ? `; other: ${JSON.stringify(Object.fromEntries(others))}` : ''}`,
       `  per connection     ${n(r.perConnection.requestsPerSecond)} req/s, p99 ${n(r.perConnection.p99Ms, 2)} ms (Connection: close, as nginx asks; for information)`,
@@ -172,10 +178,14 @@ function runWrk(wrk, args, nice = 0) {
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU time the machine's cores spent busy so far (user, nice, system, irq, softirq, steal), ms. */
+/**
+ * CPU time the machine's cores spent so far, ms: in processes (user, nice, system, steal), and in
+ * interrupts (irq, softirq: here mostly the kernel's loopback TCP work for the relay and wrk, which
+ * no process is charged with).
+ */
 function machineBusyMs() {
   const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return ((user + nice + system + irq + softirq + steal) * 1000) / CLOCK_TICKS;
+  return { processes: ((user + nice + system + steal) * 1000) / CLOCK_TICKS, interrupts: ((irq + softirq) * 1000) / CLOCK_TICKS };
 }
 
 function toMs(match) {
