@@ -1,15 +1,36 @@
 // Certificate stores as a hosting platform has them: customers' files, some hostile or broken.
 // Every bad file must become a problem for that file, promptly, and the good ones must still come out.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeOpensslPki, type OpensslPki } from '../../../test/helpers/openssl-pki.js';
 import { parseCertificates, type ParsedCertificate } from '@staplewarm/ocsp';
-import { ScanError, pairLeaves, pairWithinBundle, scanCertificateStores, type ScanReport } from './index.js';
-import { CertificateReader } from './read.js';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  ScanError,
+  pairLeaves,
+  pairWithinBundle,
+  scanCertificateStores,
+  type ScanReport,
+  type ScannedTarget,
+} from './index.js';
+import { collectTargets, type Collected } from './collect/collect.js';
+import { CertificateReader } from './collect/read.js';
 
 const now = Date.now();
 const url = 'http://ocsp.example.test/';
@@ -20,8 +41,14 @@ describe('scanCertificateStores over hostile and odd files', () => {
   let other: OpensslPki;
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const leaf = (name: string) => pki.leaves.get(name) as string;
-  const codes = (report: ScanReport, root: string) =>
+  const codes = (report: Pick<ScanReport, 'problems'>, root: string) =>
     Object.fromEntries(report.problems.map((p) => [p.path.slice(root.length + 1), p.code]));
+  /** The scan's steps in this thread, as its own thread runs them. */
+  const scanHere = (paths: string[]): Collected & { targets: ScannedTarget[] } => {
+    const targets: ScannedTarget[] = [];
+    const onChunk = (chunk: ScannedTarget[]): void => void targets.push(...chunk);
+    return { ...collectTargets(paths, { now, hash: 'sha1', maxFileBytes: DEFAULT_MAX_FILE_BYTES, batchSize: 500, onChunk }), targets };
+  };
 
   /** A certbot lineage: cert.pem, chain.pem (the issuer alone), fullchain.pem. */
   const lineage = (root: string, name: string): void => {
@@ -65,7 +92,14 @@ describe('scanCertificateStores over hostile and odd files', () => {
     ]);
     other = makeOpensslPki(join(dir, 'other'), []);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    try {
+      closeSync(openSync(join(dir, 'special', 'pipe.pem'), constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: no thread is blocked opening it, as it should be.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('reports a FIFO and a link to /dev/zero as not-a-regular-file, promptly, and reads the rest', async () => {
     const store = join(dir, 'special');
@@ -73,7 +107,9 @@ describe('scanCertificateStores over hostile and odd files', () => {
     execFileSync('mkfifo', [join(store, 'pipe.pem')]);
     symlinkSync('/dev/zero', join(store, 'zero.pem'));
     const started = performance.now();
-    const report = await scanCertificateStores([store, join(store, 'pipe.pem')], { now });
+    // A FIFO opened without O_NONBLOCK would block the scan's thread: it would then stall (rejected
+    // after 3 s), and afterAll's writer frees the thread.
+    const report = await scanCertificateStores([store, join(store, 'pipe.pem')], { now, stallTimeoutMs: 3_000 });
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(report.problems.map((p) => [p.path.slice(store.length + 1), p.code, p.detail])).toEqual([
       ['pipe.pem', 'not-a-regular-file', 'a FIFO (named pipe); not read'],
@@ -171,7 +207,9 @@ describe('scanCertificateStores over hostile and odd files', () => {
     expect(report.noOcspUrl.map((l) => l.names)).toEqual([['no-ocsp.test']]);
   });
 
-  it('reports a file whose reading or parsing throws anything, and reads the others', async () => {
+  // The next two break the reader with spies, which reach it in this thread only: they run the
+  // scan's own steps here (`collectTargets`, what the scan's thread runs).
+  it('reports a file whose reading or parsing throws anything, and reads the others', () => {
     const store = join(dir, 'throws');
     lineage(store, 'good.test');
     lineage(store, 'also-good.test');
@@ -185,7 +223,7 @@ describe('scanCertificateStores over hostile and odd files', () => {
       return parse.call(this, input, path);
     });
     try {
-      const report = await scanCertificateStores([store], { now });
+      const report = scanHere([store]);
       expect(codes(report, store)).toEqual({
         'live/also-good.test/cert.pem': 'not-a-certificate',
         'live/also-good.test/fullchain.pem': 'not-a-certificate',
@@ -198,7 +236,7 @@ describe('scanCertificateStores over hostile and odd files', () => {
     }
   });
 
-  it('reports a file whose whole parsing step throws, and reads the others', async () => {
+  it('reports a file whose whole parsing step throws, and reads the others', () => {
     const store = join(dir, 'throws-outside');
     lineage(store, 'good.test');
     lineage(store, 'also-good.test');
@@ -214,7 +252,7 @@ describe('scanCertificateStores over hostile and odd files', () => {
         return parseFile.call(this, path, bytes);
       });
     try {
-      const report = await scanCertificateStores([store], { now });
+      const report = scanHere([store]);
       expect(report.problems.map((p) => [p.path.slice(store.length + 1), p.code, p.detail])).toEqual([
         ['live/also-good.test/fullchain.pem', 'not-a-certificate', 'could not be parsed: out of memory, say'],
       ]);
@@ -245,12 +283,68 @@ describe('scanCertificateStores over hostile and odd files', () => {
     expect(result.problems[0]?.detail).toContain('not hex');
   });
 
-  it('refuses a maxFileBytes that cannot work', async () => {
+  it('reports each leaf of a bundle of 850 leaves and 850 look-alike CAs as too-many-issuers, in linear time, and warms the others', async () => {
+    const store = join(dir, 'look-alikes');
+    lineage(store, 'good.test');
+    // An RSA CA named like the test issuer, without key identifiers: only a signature tells it apart.
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'look-alike.key',
+      '-out',
+      'look-alike.pem',
+      '-subj',
+      '/CN=staplewarm test issuer',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:true',
+      '-addext',
+      'subjectKeyIdentifier=none',
+      '-addext',
+      'authorityKeyIdentifier=none',
+    ]);
+    // 850 distinct certificates of each: the end of the RSA signature changed (they stay well formed).
+    const variants = (pemFile: string): string[] => {
+      const der = Buffer.from(readFileSync(pemFile, 'latin1').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      return Array.from({ length: 850 }, (_, i) => {
+        der.writeUInt16BE(i, der.length - 2);
+        return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+      });
+    };
+    const bundle = [...variants(leaf('also-good.test')), ...variants(join(dir, 'look-alike.pem'))].join('');
+    writeFileSync(join(store, 'hostile.pem'), bundle);
+    expect(bundle.length).toBeGreaterThan(1_048_576);
+    const started = performance.now();
+    const report = await scanCertificateStores([store], { now, maxFileBytes: 4 * 1_048_576 });
+    // Checking every CA after each leaf took 723,350 signature checks (~30 s); now 4 per leaf.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(report.problems).toHaveLength(850);
+    expect(report.problems.every((p) => p.path === join(store, 'hostile.pem') && p.code === 'too-many-issuers')).toBe(true);
+    expect(report.targets.map((t) => t.names)).toEqual([['good.test']]);
+  });
+
+  it('refuses options that cannot work', async () => {
     for (const maxFileBytes of [0, -1, 1.5, Number.NaN]) {
       await expect(scanCertificateStores([dir], { now, maxFileBytes })).rejects.toThrow(
         expect.objectContaining({ code: 'invalid-option' }),
       );
     }
     await expect(scanCertificateStores([dir], { now, maxFileBytes: 0 })).rejects.toBeInstanceOf(ScanError);
+    for (const [option, value] of [
+      ['batchSize', 0],
+      ['batchSize', 2.5],
+      ['stallTimeoutMs', -1],
+      ['stallTimeoutMs', Number.POSITIVE_INFINITY],
+      ['now', Number.NaN],
+    ] as const) {
+      await expect(scanCertificateStores([dir], { now, [option]: value })).rejects.toThrow(
+        expect.objectContaining({ code: 'invalid-option', message: expect.stringContaining(option) as unknown }),
+      );
+    }
   });
 });

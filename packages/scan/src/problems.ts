@@ -22,6 +22,12 @@ export type ScanProblemCode =
   | 'not-a-certificate'
   /** No certificate in the same bundle or anywhere in the scan issued this leaf. */
   | 'no-issuer'
+  /**
+   * More than `MAX_ISSUER_CANDIDATES` (4) certificates of the scan are named as this leaf's issuer
+   * (same name, no contradicting key identifier), and none of the first four signed it: the others
+   * are not checked, so that a file of many look-alike CAs costs linear time.
+   */
+  | 'too-many-issuers'
   /** The leaf has an AIA OCSP URL, but none is http(s) (e.g. ldap://). */
   | 'non-http-ocsp-url'
   /** The leaf's notAfter is in the past. */

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Fixtures come from the openssl CLI (shared with the end-to-end tests), not from our own parser.
 import { makeOpensslPki, type OpensslPki } from '../../../test/helpers/openssl-pki.js';
-import { scanCertificateStores } from './index.js';
+import { PENDING_WINDOW, scanCertificateStores } from './index.js';
 
 describe('scanCertificateStores', () => {
   let dir: string;
@@ -125,7 +125,8 @@ describe('scanCertificateStores', () => {
     expect(calls.flat().sort()).toEqual(['a.test', 'b.test', 'c.test']);
     expect(calls.every((batch) => batch.length === 1)).toBe(true);
     expect(calls.at(-1)).toEqual(['c.test']);
-    expect(report.targets.map((t) => t.names[0]).sort()).toEqual(['a.test', 'b.test', 'c.test']);
+    // The report is in path order, whenever each was paired: streamed/c.pem < streamed/live/...
+    expect(report.targets.map((t) => t.names[0])).toEqual(['c.test', 'a.test', 'b.test']);
     // Paths found after a target was handed out still reach the report.
     const a = report.targets.find((t) => t.names[0] === 'a.test');
     expect(a?.paths.sort()).toEqual([join(store, 'live', 'a.test', 'cert.pem'), join(store, 'live', 'a.test', 'fullchain.pem')]);
@@ -134,5 +135,52 @@ describe('scanCertificateStores', () => {
   it('rejects with the error of a failing onTargets', async () => {
     const failure = new Error('queue down');
     await expect(scanCertificateStores([join(dir, 'streamed')], { now, onTargets: () => Promise.reject(failure) })).rejects.toBe(failure);
+  });
+
+  it('reads each real file once, at its first path in path order: links and a hard link to one file, a directory linked twice, a link loop', async () => {
+    const store = join(dir, 'identity');
+    mkdirSync(join(store, 'b', 'real'), { recursive: true });
+    mkdirSync(join(store, 'd'), { recursive: true });
+    copyFileSync(leaf('a.test'), join(store, 'b', 'real', 'a.pem'));
+    copyFileSync(pki.issuerPem, join(store, 'b', 'real', 'issuer.pem'));
+    symlinkSync(join(store, 'b', 'real', 'a.pem'), join(store, 'a-link.pem')); // sorts first: the path kept
+    linkSync(join(store, 'b', 'real', 'a.pem'), join(store, 'd', 'hard.pem'));
+    symlinkSync(join(store, 'b', 'real'), join(store, 'c-dir')); // the same directory again
+    symlinkSync(store, join(store, 'b', 'real', 'loop')); // back to the top
+    const report = await scanCertificateStores([store, join(store, 'd', 'hard.pem')], { now });
+    expect(report.problems).toEqual([]);
+    expect(report.filesRead).toBe(2); // a.pem (by its link) and issuer.pem
+    // b/real/a.pem, c-dir/a.pem and d/hard.pem (twice) are the same file: not read again, not listed.
+    expect(report.targets.map((t) => t.paths)).toEqual([[join(store, 'a-link.pem')]]);
+  });
+
+  it('loses no target when it lets go of certificates while reading: more waiting leaves than PENDING_WINDOW, and copies found after their target went out', async () => {
+    const store = join(dir, 'many');
+    const count = PENDING_WINDOW + 200;
+    mkdirSync(join(store, 'a-ca'), { recursive: true });
+    mkdirSync(join(store, 'b-leaves'));
+    mkdirSync(join(store, 'c-copies'));
+    copyFileSync(pki.issuerPem, join(store, 'a-ca', 'issuer.pem'));
+    const pem = readFileSync(leaf('a.test'), 'latin1');
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    for (let i = 0; i < count; i++) {
+      // Distinct certificates: the end of the RSA signature changed (pairing goes by key identifier, not signature).
+      der.writeUInt16BE(i, der.length - 2);
+      const text = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+      writeFileSync(join(store, 'b-leaves', `${String(i).padStart(5, '0')}.pem`), text);
+      if (i % 100 === 0) writeFileSync(join(store, 'c-copies', `${i}.pem`), text);
+    }
+    const handedOut: string[] = [];
+    const report = await scanCertificateStores([store], {
+      now,
+      onTargets: (batch) => void handedOut.push(...batch.map((t) => t.fingerprint)),
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.targets).toHaveLength(count);
+    expect(new Set(handedOut).size).toBe(count);
+    expect(handedOut).toHaveLength(count);
+    const first = report.targets[0];
+    expect(first?.paths).toEqual([join(store, 'b-leaves', '00000.pem'), join(store, 'c-copies', '0.pem')]);
+    expect(report.targets.filter((t) => t.paths.length === 2)).toHaveLength(count / 100);
   });
 });
