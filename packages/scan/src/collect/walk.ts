@@ -66,7 +66,7 @@ interface Frame {
 }
 
 /**
- * Expands the given paths into candidate certificate files, depth first, in path order (siblings
+ * Expands the given paths into candidate certificate files, each depth first in path order (siblings
  * sorted by name, a directory's name taken as `name/`: exactly the order of the full paths), with
  * synchronous calls (the scan runs in a thread of its own). Follows symbolic links (certbot's live/
  * links into archive/) and walks each directory once by its identity (device and inode from a
@@ -157,8 +157,10 @@ export function walkCertificatePaths(paths: readonly string[], visitor: WalkVisi
     return { prefix, names, kinds, order, linked, next: 0 };
   };
 
-  // Depth first with a stack of its own (no recursion: a customer controls the depth).
-  for (const root of [...paths].sort()) {
+  // The roots in the order given (when one is reached from another too, through a link, its files
+  // are kept under the root the user named first); each depth first, with a stack of its own (no
+  // recursion: a customer controls the depth).
+  for (const root of paths) {
     const info = follow(root);
     if (!info) continue;
     if (!info.isDirectory()) {

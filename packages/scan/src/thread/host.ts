@@ -153,7 +153,8 @@ function watchHeartbeat(heartbeat: Heartbeat, stallTimeoutMs: number, onStall: (
 
 /**
  * One copy of each issuer's strings instead of one per target: a thread's strings arrive as copies,
- * and the ~250 bytes of issuer key, name and CertID hashes are the same for every leaf of a CA.
+ * and the ~300 bytes of issuer key, name, CertID hashes and OCSP URL are the same for every leaf of
+ * a CA (the calling thread holds every target to the end of the scan, `warm` to the end of its run).
  */
 function shareIssuerStrings(target: ScannedTarget, shared: Map<string, string>): void {
   const one = (value: string): string => {
@@ -164,8 +165,11 @@ function shareIssuerStrings(target: ScannedTarget, shared: Map<string, string>):
   };
   target.issuerSpki = one(target.issuerSpki);
   if (target.issuerName !== undefined) target.issuerName = one(target.issuerName);
-  target.certId.issuerNameHash = one(target.certId.issuerNameHash);
-  target.certId.issuerKeyHash = one(target.certId.issuerKeyHash);
+  const { certId, ocspUrls } = target;
+  certId.hashAlgorithm = certId.hashAlgorithm === 'sha1' ? 'sha1' : 'sha256';
+  certId.issuerNameHash = one(certId.issuerNameHash);
+  certId.issuerKeyHash = one(certId.issuerKeyHash);
+  for (let i = 0; i < ocspUrls.length; i++) ocspUrls[i] = one(ocspUrls[i] as string);
 }
 
 function addPaths(targets: ScannedTarget[], morePaths: readonly [string, string[]][]): void {
