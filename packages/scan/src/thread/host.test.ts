@@ -28,6 +28,7 @@ describe('scanInThread', () => {
   const target = (fingerprint: string) => ({
     fingerprint,
     paths: [`/certs/${fingerprint}.pem`],
+    ocspUrls: ['http://ocsp.test/'],
     certId: { hashAlgorithm: 'sha1', issuerNameHash: 'ab', issuerKeyHash: 'cd', serialNumber: fingerprint },
     issuerSpki: 'MFkw',
   });
@@ -65,6 +66,14 @@ describe('scanInThread', () => {
     expect(error).toMatchObject({ code: 'worker-failed', message: 'the scan thread failed: parser bug' });
     expect((error as ScanError).cause).toMatchObject({ name: 'TypeError', message: 'parser bug' });
     expect(seen).toEqual(['aa']);
+  });
+
+  it('rejects with worker-failed when a message from the thread cannot be handled, instead of throwing in the calling process', async () => {
+    const malformed = script('malformed', `parentPort.postMessage({ type: 'targets', targets: [{ fingerprint: 'aa' }], batchEnd: true });`);
+    await expect(scanInThread({ ...input, paths: [] }, undefined, { stallTimeoutMs: 0, script: malformed })).rejects.toMatchObject({
+      code: 'worker-failed',
+      message: expect.stringMatching(/^a message from the scan thread could not be handled: /) as unknown,
+    });
   });
 
   it('rejects with worker-failed when the thread exits before it finished', async () => {

@@ -87,6 +87,14 @@ export function scanInThread(
 
     worker.on('message', (message: WorkerMessage) => {
       if (over) return;
+      try {
+        receive(message);
+      } catch (err) {
+        // Thrown here, it would be an uncaught exception of the calling process: the scan's instead.
+        fail(new ScanError('worker-failed', `a message from the scan thread could not be handled: ${messageOf(err)}`, { cause: err }));
+      }
+    });
+    const receive = (message: WorkerMessage): void => {
       switch (message.type) {
         case 'targets': {
           for (const target of message.targets) {
@@ -116,7 +124,7 @@ export function scanInThread(
           return;
         }
       }
-    });
+    };
     worker.on('error', (err) => fail(new ScanError('worker-failed', `the scan thread failed: ${messageOf(err)}`, { cause: err })));
     worker.on('messageerror', (err) =>
       fail(new ScanError('worker-failed', `a message from the scan thread could not be read: ${messageOf(err)}`, { cause: err })),
