@@ -71,10 +71,11 @@ export interface PairingEnd extends PairingResult {
  * Pairs leaves with their issuers file by file, keeping only what later files may still need: CA
  * certificates, and the leaves still waiting for an issuer. A leaf is decided as soon as it can
  * be: when first seen if it cannot be warmed whatever comes later (self-signed, expired, no OCSP
- * URL, no http(s) one), or as soon as its issuer follows it in a bundle (certbot's
- * fullchain.pem: in a certbot tree, every leaf); the rest in `finish`, against every CA
- * certificate of the scan. A decided leaf is released (its fingerprint is kept, not the
- * certificate), so a 50K-site scan holds a handful of certificates at a time, not 50,000.
+ * URL, no http(s) one), as soon as its issuer follows it in a bundle (certbot's fullchain.pem: in
+ * a certbot tree, every leaf), against the CA certificates read so far once more than
+ * `PENDING_WINDOW` leaves wait; the rest in `finish`, against every CA certificate of the scan. A
+ * decided leaf is released (its fingerprint is kept, not the certificate), so a 50K-site scan
+ * holds a handful of certificates at a time, not 50,000.
  *
  * Candidate issuers come first from the certificates after the leaf in its own bundle, then from
  * every CA certificate of the scan, by key identifier and then by name. The key identifiers decide
@@ -186,9 +187,10 @@ export class Pairer {
   }
 
   /**
-   * Tries a leaf against the CA certificates read so far, once. Only an issuer found
-   * pairs it now (the issuer's name and key make the CertID, so a later CA certificate could not
-   * change it); otherwise it waits for `finish`, which has every CA certificate of the scan.
+   * Tries a leaf against the CA certificates read so far, once. Only an issuer found pairs it now:
+   * the CertID is made of the issuer's name and key, which a signature that verifies (or key
+   * identifiers that agree, as everywhere) already fix, so a CA certificate read later could not
+   * change it. Otherwise the leaf waits for `finish`, which has every CA certificate of the scan.
    */
   private tryEarly(pending: PendingLeaf, targets: ScannedTarget[]): void {
     this.untried.delete(pending);
