@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StaplewarmMetrics, startMetricsServer } from '@staplewarm/metrics';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/services.js';
+import { freePort } from '@staplewarm/testing';
 import { rangeCoversMajor } from './node-range.js';
 import { REPO_ROOT } from './tools.js';
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeOpensslPki, type OpensslPki } from '../helpers/openssl-pki.js';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, testPrefix } from '@staplewarm/testing';
 import { type LocalOpenresty, OPENRESTY_DIR, nginxArgs, startNginx, writeLocalConfig } from './openresty.js';
 import { TOOLS, missing, run } from './tools.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeOpensslPki, type OpensslPki } from '../helpers/openssl-pki.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
 import {
   type CliResult,
   REDIS_URL,
@@ -21,7 +21,7 @@ import {
   runCli,
   startOpensslResponder,
   testPrefix,
-} from '../helpers/services.js';
+} from '@staplewarm/testing';
 
 interface Summary {
   stored: { good: number; revoked: number };

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMETHEUS_DIR, dashboardQueries, withoutGrafanaVariables } from '../../packages/metrics/src/testing/deploy-files.js';
 import { missingOutsideCi } from '../../packages/metrics/src/testing/prometheus-tools.js';
 import { startPrometheus, type PrometheusUnderTest } from '../../packages/metrics/src/testing/prometheus-server.js';
-import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort, testPrefix } from '@staplewarm/testing';
 import { fetchesTotal, makePki, startWorkerProcess, waitFor, type TestPki, type WorkerProcess } from './rate-limit-fixtures.js';
 
 interface RuleState {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeOpensslPki, type OpensslPki } from '../helpers/openssl-pki.js';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, startOpensslResponder, testPrefix } from '../helpers/services.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, startOpensslResponder, testPrefix } from '@staplewarm/testing';
 
 describe('warm against openssl ocsp', () => {
   let dir: string;

@@ -6,7 +6,7 @@
 import { startResponder, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
 import { makePki, sampleResponder, waitFor, type TestPki } from './rate-limit-fixtures.js';
 
 const CERTS = 300;

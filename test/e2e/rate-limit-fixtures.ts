@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePki, type Responder } from '@staplewarm/responder-sim';
-import { ALLOW_LOOPBACK_RESPONDERS, STAPLEWARM_BIN } from '../helpers/services.js';
+import { ALLOW_LOOPBACK_RESPONDERS, STAPLEWARM_BIN } from '@staplewarm/testing';
 
 export interface TestPki {
   dir: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readManifest, startResponder, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort, testPrefix } from '@staplewarm/testing';
 import { makePki, startWorkerProcess, waitFor, type TestPki, type WorkerProcess } from './rate-limit-fixtures.js';
 
 const CERTS = 200;

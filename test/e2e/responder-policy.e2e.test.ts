@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, runCli, testPrefix } from '@staplewarm/testing';
 
 /** The setting every refusal names (the CLI's flag and variable). */
 const SETTING = '--responder-allow / STAPLEWARM_RESPONDER_ALLOW';

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generatePki, startResponder, type Responder } from '@staplewarm/responder-sim';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPasswordedRedis, type PasswordedRedis } from '../helpers/passworded-redis.js';
-import { STAPLEWARM_BIN, freePort, hasCommand, runCli } from '../helpers/services.js';
+import { startPasswordedRedis, type PasswordedRedis } from '@staplewarm/testing';
+import { STAPLEWARM_BIN, freePort, hasCommand, runCli } from '@staplewarm/testing';
 
 /** `/`, `@` and `:` are what URLs make hard; a quote, what JSON escapes. */
 const newSecret = (): string => `s3/cr@t:"${randomBytes(8).toString('hex')}`;

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, runCli, testPrefix } from '@staplewarm/testing';
 import {
   FAST_RETRIES,
   ServeProcess,

@@ -10,7 +10,7 @@ import { OcspVerifier } from '@staplewarm/ocsp';
 import { generatePki, startResponder, type PkiManifest, type Responder, type StartResponderOptions } from '@staplewarm/responder-sim';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
-import { ALLOW_LOOPBACK_RESPONDERS, REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort } from '../helpers/services.js';
+import { ALLOW_LOOPBACK_RESPONDERS, REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, freePort } from '@staplewarm/testing';
 
 export interface ServeFixture {
   redis: Redis;

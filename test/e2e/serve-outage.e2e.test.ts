@@ -8,7 +8,7 @@ import { OcspVerifier } from '@staplewarm/ocsp';
 import type { Faults } from '@staplewarm/responder-sim';
 import type { ScannedTarget } from '@staplewarm/scan';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, runCli, testPrefix } from '@staplewarm/testing';
 import {
   FAST_REFRESH,
   ServeProcess,

@@ -7,7 +7,7 @@
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, testPrefix } from '../helpers/services.js';
+import { freePort, testPrefix } from '@staplewarm/testing';
 import {
   ServeProcess,
   countStapled,

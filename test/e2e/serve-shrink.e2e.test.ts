@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { hostQueueName } from '@staplewarm/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, freePort, runCli, testPrefix } from '@staplewarm/testing';
 import {
   FAST_REFRESH,
   ServeProcess,

@@ -20,7 +20,7 @@ import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, testPrefix } from '@staplewarm/testing';
 
 const HOUR = 3_600_000;
 const COUNT = 8;

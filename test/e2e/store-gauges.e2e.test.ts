@@ -14,7 +14,7 @@ import { startResponder, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleValue } from '../../packages/metrics/src/testing/exposition.js';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
 import { makePki, startWorkerProcess, type TestPki, type WorkerProcess } from './rate-limit-fixtures.js';
 
 const COUNT = 40;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
 
 /** ESC [ 31 m (red) and ESC ] 0 ; title BEL (window title): lowercase, as SAN names are read. */
 const EVIL = 'e\u001b[31mvil\u001b]0;pwned\u0007';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePki } from '@staplewarm/responder-sim';
 import { describe, expect, it } from 'vitest';
-import { REDIS_URL, REPO_ROOT, connectTestRedis, deletePrefix, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, REPO_ROOT, connectTestRedis, deletePrefix, runCli, testPrefix } from '@staplewarm/testing';
 
 const release = async (): Promise<string> =>
   (JSON.parse(await readFile(join(REPO_ROOT, 'apps/staplewarm/package.json'), 'utf8')) as { version: string }).version;

@@ -10,7 +10,7 @@ import { parseOcspResponse } from '@staplewarm/ocsp';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
 
 const COUNT = 2_000;
 

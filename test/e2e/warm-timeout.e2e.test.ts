@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOW_LOOPBACK_RESPONDERS, REDIS_URL, STAPLEWARM_BIN, runCli, testPrefix } from '../helpers/services.js';
+import { ALLOW_LOOPBACK_RESPONDERS, REDIS_URL, STAPLEWARM_BIN, runCli, testPrefix } from '@staplewarm/testing';
 import { countStapled, startServeFixture, waitFor, type ServeFixture } from './serve-harness.js';
 
 /**

@@ -7,7 +7,7 @@
 import { startResponder, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
 import { makePki, startWorkerProcess, waitFor, type TestPki, type WorkerProcess } from './rate-limit-fixtures.js';
 
 const RATE = 100;

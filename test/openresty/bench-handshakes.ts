@@ -45,7 +45,7 @@ const KEY = values.key as KeyType;
 const NAMES = Number(values.names);
 const CALLS = Number(values.calls);
 const SAMPLES = Number(values.samples);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The built CLI, from test/openresty/dist/ where this runs; `warm` fills Redis. */
 const STAPLEWARM_BIN = fileURLToPath(new URL('../../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
 const cli = (args: string[]) => run(process.execPath, [STAPLEWARM_BIN, ...args], 120_000, LOCAL_RESPONDER_ENV);

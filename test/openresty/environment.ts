@@ -3,7 +3,7 @@
 import { findNginx } from './nginx.js';
 import { canConnect } from './processes.js';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
 export const CI = process.env.CI === 'true';
 export const redisUp = await canConnect(REDIS_PORT);

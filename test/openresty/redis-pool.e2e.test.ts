@@ -15,7 +15,7 @@ import { createTestPki, type TestPki } from './pki.js';
 import { freePort, startOcspResponder } from './processes.js';
 import { startRedisProxy } from './redis-proxy.js';
 import { handshake } from './tls-client.js';
-import { runCli } from '../helpers/services.js';
+import { runCli } from '@staplewarm/testing';
 
 const LATENCY_MS = 100;
 

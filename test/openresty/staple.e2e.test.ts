@@ -14,7 +14,7 @@ import { createTestPki, type TestPki, type TestSite } from './pki.js';
 import { freePort, run, sleep, startOcspResponder, startPrivateRedis, type OcspResponder, type PrivateRedis } from './processes.js';
 import { startRedisProxy } from './redis-proxy.js';
 import { handshake, sClient } from './tls-client.js';
-import { REPO_ROOT, runCli } from '../helpers/services.js';
+import { REPO_ROOT, runCli } from '@staplewarm/testing';
 
 const cli = (args: string[]) => runCli(args, LOCAL_RESPONDER_ENV);
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePki, startResponder, type LeafEntry, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
-import { REDIS_URL, STAPLEWARM_BIN, freePort, hasCommand, runCli, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, STAPLEWARM_BIN, freePort, hasCommand, runCli, testPrefix } from '@staplewarm/testing';
 import { run, stopProcess, waitForPorts, type RunResult } from '../openresty/processes.js';
 
 export { REDIS_URL };

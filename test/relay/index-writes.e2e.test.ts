@@ -14,7 +14,7 @@ import { StapleQueue } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, testPrefix } from '../helpers/services.js';
+import { REDIS_URL, STAPLEWARM_BIN, connectTestRedis, deletePrefix, testPrefix } from '@staplewarm/testing';
 import { stopProcess } from '../openresty/processes.js';
 import { LOCAL_RESPONDERS } from './harness.js';
 

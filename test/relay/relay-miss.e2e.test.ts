@@ -12,7 +12,7 @@ import { issuerIdOf } from '@staplewarm/store';
 import { issuerHashes } from '@staplewarm/ocsp';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestRedis, deletePrefix } from '../helpers/services.js';
+import { connectTestRedis, deletePrefix } from '@staplewarm/testing';
 import {
   metricValue,
   missingCommands,

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestRedis, deletePrefix } from '../helpers/services.js';
+import { connectTestRedis, deletePrefix } from '@staplewarm/testing';
 import {
   metricValue,
   missingCommands,

@@ -11,7 +11,7 @@ import { encodeOcspRequest, certIdFor, parseCertificates } from '@staplewarm/ocs
 import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestRedis, deletePrefix } from '../helpers/services.js';
+import { connectTestRedis, deletePrefix } from '@staplewarm/testing';
 import { run } from '../openresty/processes.js';
 import {
   LOCAL_RESPONDERS,

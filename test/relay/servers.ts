@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../helpers/services.js';
+import { freePort } from '@staplewarm/testing';
 import { stopProcess, waitForPorts } from '../openresty/processes.js';
 
 export const NGINX = '/usr/sbin/nginx';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StapleLogger } from '@staplewarm/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../../test/helpers/redis-server.js';
-import { REDIS_URL, STAPLEWARM_BIN, connectOrSkip, runCli, testPrefix } from '../../../test/helpers/services.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '@staplewarm/testing';
+import { REDIS_URL, STAPLEWARM_BIN, connectOrSkip, runCli, testPrefix } from '@staplewarm/testing';
 import { warnIfRedisEvicts } from './eviction-check.js';
 
 const WARNING = /^Redis maxmemory-policy is allkeys-lru \(no maxmemory limit is set now.*set maxmemory-policy noeviction$/;

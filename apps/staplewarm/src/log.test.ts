@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOrSkip } from '../../../test/helpers/services.js';
+import { connectOrSkip, REDIS_URL } from '@staplewarm/testing';
 import { CENSOR, REDACT_PATHS, createLogger } from './log.js';
 
 const SECRET = `pw-${randomBytes(8).toString('hex')}`;
-const redis = await connectOrSkip(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'apps/staplewarm log');
+const redis = await connectOrSkip(REDIS_URL, 'apps/staplewarm log');
 afterAll(() => redis?.disconnect());
 
 /** ioredis' ReplyError with the command it answered, as DataHandler.returnError attaches it. */

@@ -5,10 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOrSkip } from '../../../test/helpers/services.js';
+import { connectOrSkip, REDIS_URL } from '@staplewarm/testing';
 import { connectRedis, RedisUnavailableError } from './redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const admin = await connectOrSkip(REDIS_URL, 'apps/staplewarm redis');
 afterAll(() => admin?.disconnect());
 

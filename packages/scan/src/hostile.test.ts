@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeOpensslPki, type OpensslPki } from '../../../test/helpers/openssl-pki.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
 import { parseCertificates, type ParsedCertificate } from '@staplewarm/ocsp';
 import {
   DEFAULT_MAX_FILE_BYTES,

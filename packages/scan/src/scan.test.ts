@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Fixtures come from the openssl CLI (shared with the end-to-end tests), not from our own parser.
-import { makeOpensslPki, type OpensslPki } from '../../../test/helpers/openssl-pki.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
 import { PENDING_WINDOW, scanCertificateStores } from './index.js';
 
 describe('scanCertificateStores', () => {

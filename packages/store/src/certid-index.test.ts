@@ -13,7 +13,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CertIdIndex, ISSUER_URLS_KEPT, issuerIdOf } from './certid-index.js';
 import { DAY, NOW, binaryDer, fingerprint } from './testing/fixtures.js';
 import { REDIS_URL, redisTestContext } from './testing/redis.js';
-import { makeOpensslPki } from '../../../test/helpers/openssl-pki.js';
+import { makeOpensslPki } from '@staplewarm/testing';
 
 const ctx = await redisTestContext();
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEvictionPolicy, evictionWarning, type EvictionFinding } from './eviction.js';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../../test/helpers/redis-server.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '@staplewarm/testing';
 import { redisTestContext } from './testing/redis.js';
 
 const ctx = await redisTestContext();

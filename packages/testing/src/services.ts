@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const STAPLEWARM_BIN = fileURLToPath(new URL('../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const STAPLEWARM_BIN = fileURLToPath(new URL('../../../apps/staplewarm/bin/staplewarm.js', import.meta.url));
 
 /** A fresh key prefix per test file: tests share one Redis. */
 export function testPrefix(label: string): string {

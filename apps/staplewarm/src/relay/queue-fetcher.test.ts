@@ -5,11 +5,11 @@
 import type { StapleTarget } from '@staplewarm/ocsp';
 import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectOrSkip, deletePrefix, testPrefix } from '../../../../test/helpers/services.js';
+import { connectOrSkip, deletePrefix, testPrefix, REDIS_URL } from '@staplewarm/testing';
 import { QueueMissFetcher } from './queue-fetcher.js';
 import { StapleQueue, hostQueueName, primaryHostOf } from '@staplewarm/queue';
 
-const redis = await connectOrSkip(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'apps/staplewarm relay queue');
+const redis = await connectOrSkip(REDIS_URL, 'apps/staplewarm relay queue');
 
 function target(n: number): StapleTarget {
   const fingerprint = n.toString(16).padStart(64, '0');

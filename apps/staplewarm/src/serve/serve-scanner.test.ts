@@ -2,13 +2,13 @@
  * ServeScanner: the shrink guard applied to what the scheduler tracks, with a real Redis for the
  * confirmations and a recording scheduler. Without Redis this skips locally and fails under CI=true.
  */
+import { REDIS_URL } from '@staplewarm/testing';
 import { randomBytes } from 'node:crypto';
 import { StaplewarmMetrics } from '@staplewarm/metrics';
 import type { TrackResult } from '@staplewarm/queue';
 import type { ScannedTarget } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../config.js';
 import { connectRedis } from '../redis.js';
 import type { ServeScan } from './scan-targets.js';
 import { ServeScanner } from './serve-scanner.js';
@@ -16,7 +16,7 @@ import { ShrinkConfirmations } from './shrink-confirmations.js';
 
 async function connect(): Promise<Redis | undefined> {
   try {
-    return await connectRedis(process.env.REDIS_URL ?? DEFAULTS.redisUrl, { connectTimeoutMs: 1_000 });
+    return await connectRedis(REDIS_URL, { connectTimeoutMs: 1_000 });
   } catch (err) {
     if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
     process.emitWarning('apps/staplewarm: Redis not reachable; skipping the ServeScanner test');

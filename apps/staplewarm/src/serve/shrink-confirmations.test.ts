@@ -2,16 +2,16 @@
  * ShrinkConfirmations against a real Redis: holds listed for `accept-shrink`, confirmations that
  * name one hold. Without Redis this skips locally and fails under CI=true.
  */
+import { REDIS_URL } from '@staplewarm/testing';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../config.js';
 import { connectRedis } from '../redis.js';
 import { ShrinkConfirmations, type HeldShrink } from './shrink-confirmations.js';
 
 async function connect(): Promise<Redis | undefined> {
   try {
-    return await connectRedis(process.env.REDIS_URL ?? DEFAULTS.redisUrl, { connectTimeoutMs: 1_000 });
+    return await connectRedis(REDIS_URL, { connectTimeoutMs: 1_000 });
   } catch (err) {
     if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
     process.emitWarning('apps/staplewarm: Redis not reachable; skipping the ShrinkConfirmations test');

@@ -3,18 +3,19 @@
  * that answers 500: a failed attempt comes back after STAPLEWARM_RETRY_BASE_MS, as in `warm`.
  * Without Redis this skips locally and fails under CI=true.
  */
+import { REDIS_URL } from '@staplewarm/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { StapleQueue, primaryHostOf, silentLogger, type StapleJobData } from '@staplewarm/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, loadConfig, queuePrefix } from '../config.js';
+import { loadConfig, queuePrefix } from '../config.js';
 import { connectRedis } from '../redis.js';
 import { startWorker } from './run-worker.js';
 
 async function connect(): Promise<Redis | undefined> {
   try {
-    return await connectRedis(process.env.REDIS_URL ?? DEFAULTS.redisUrl, { connectTimeoutMs: 1_000 });
+    return await connectRedis(REDIS_URL, { connectTimeoutMs: 1_000 });
   } catch (err) {
     if (process.env.CI === 'true') throw new Error('Redis is required under CI=true', { cause: err });
     process.emitWarning('apps/staplewarm: Redis not reachable; skipping the startWorker test');

@@ -3,9 +3,7 @@
  * test). Without Redis the tests skip locally, and fail under CI=true.
  */
 import type { Redis } from 'ioredis';
-import { connectOrSkip, deletePrefix, testPrefix } from '../../../../test/helpers/services.js';
-
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { connectOrSkip, deletePrefix, testPrefix, REDIS_URL } from '@staplewarm/testing';
 
 /** Connects, or returns undefined (locally) when Redis is not there. Throws under CI=true. */
 export const connectTestRedis = (): Promise<Redis | undefined> => connectOrSkip(REDIS_URL, 'packages/queue');
@@ -17,6 +15,8 @@ export const randomPrefix = (): string => testPrefix('queue');
 export function bullPrefix(prefix: string): string {
   return `${prefix}bull`;
 }
+
+export { REDIS_URL };
 
 // Also deletes the host limiter's Bottleneck keys, which live outside the prefix.
 export { deletePrefix };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as ocsp from '@staplewarm/ocsp';
 import { certIdFor, parseCertificates, type ParsedCertificate } from '@staplewarm/ocsp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeOpensslPki, type OpensslPki } from '../../../../test/helpers/openssl-pki.js';
+import { makeOpensslPki, type OpensslPki } from '@staplewarm/testing';
 import { MAX_ISSUER_CANDIDATES } from './issuers.js';
 import { PENDING_WINDOW, Pairer, pairLeaves, type FoundCertificate } from './pair.js';
 

@@ -3,10 +3,8 @@
  * Without Redis the tests skip locally, and fail under CI=true.
  */
 import type { Redis } from 'ioredis';
-import { connectOrSkip, deletePrefix, testPrefix } from '../../../../test/helpers/services.js';
+import { connectOrSkip, deletePrefix, testPrefix, REDIS_URL } from '@staplewarm/testing';
 import { StapleStore } from '../staple-store.js';
-
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Connects, or returns undefined (locally) when Redis is not there. Throws under CI=true. */
 export const connectTestRedis = (): Promise<Redis | undefined> => connectOrSkip(REDIS_URL, 'packages/store');
@@ -58,3 +56,4 @@ export async function redisTestContext(): Promise<RedisTestContext> {
     },
   };
 }
+export { REDIS_URL };
