@@ -11,4 +11,5 @@ export {
 export { MAX_ISSUER_CANDIDATES } from './pair/issuers.js';
 export type { ScanProblem, ScanProblemCode } from './problems.js';
 export { DEFAULT_MAX_FILE_BYTES } from './collect/read.js';
+export { INTERLEAVED_SUBTREES } from './collect/walk.js';
 export { ScanError, type ScanErrorCode } from './errors.js';

@@ -45,7 +45,7 @@ export interface Collected {
 
 /**
  * The whole scan, synchronously, in the calling thread (the scan's worker thread): walks the paths
- * in path order, reads each file once as the walk finds it, pairs as it reads (see `Pairer`), and
+ * in walk order (see `walkCertificatePaths`), reads each file once as the walk finds it, pairs as it reads (see `Pairer`), and
  * hands targets to `onChunk` as they are paired. Holds the CA certificates, the leaves still
  * waiting for an issuer, and a fingerprint per leaf; never the file contents or released leaves.
  */

@@ -31,7 +31,7 @@ export function fileIdentity(info: Stats, exact: () => BigIntStats): FileIdentit
   return `${precise.dev}:${precise.ino}`;
 }
 
-/** What the walk finds, in path order, as it finds it. */
+/** What the walk finds, in walk order (see `walkCertificatePaths`), as it finds it. */
 export interface WalkVisitor {
   /**
    * A candidate certificate file (a regular file, or a link to one). `identity` when the walk
@@ -45,6 +45,14 @@ export interface WalkVisitor {
   /** Before each call that could block (stat, readdir), with the path it is about. */
   step?(path: string): void;
 }
+
+/**
+ * Subtrees of a root walked at once, in turn: more than the CAs a fleet usually keeps a directory
+ * each for. Each one more costs scan time (the leaves waiting in them, the listings held, worse
+ * locality): a 50,000-site tree of 5 CAs scanned in 3.59 s depth first, 3.96 s with 8, 4.25 s with
+ * 32 (medians of 3, one 2-core VM).
+ */
+export const INTERLEAVED_SUBTREES = 8;
 
 const FILE = 0;
 const DIRECTORY = 1;
@@ -66,14 +74,15 @@ interface Frame {
 }
 
 /**
- * Expands the given paths into candidate certificate files, each depth first in path order (siblings
- * sorted by name, a directory's name taken as `name/`: exactly the order of the full paths), with
- * synchronous calls (the scan runs in a thread of its own). Follows symbolic links (certbot's live/
+ * Expands the given paths into candidate certificate files, with synchronous calls (the scan runs in a thread of its own). Follows symbolic links (certbot's live/
  * links into archive/) and walks each directory once by its identity (device and inode from a
  * stat, not `realpath`: resolving each of 50,000 chain.pem links walked every component of its
  * path, 80,000 failed readlink calls for 10,000 sites), so link loops and bind-mount loops end.
- * Files are told to the visitor with their identity when the walk has it (see `WalkVisitor.file`),
- * in path order, so the first path of a file seen twice is the one kept. Every filesystem error is a
+ * Walk order: the roots in the order given; in a root, up to INTERLEAVED_SUBTREES of its
+ * directories in turn (see below), each depth first in path order (siblings sorted by name, a
+ * directory's name taken as `name/`: the order of the full paths). Files are told to the visitor
+ * with their identity when the walk has it (see `WalkVisitor.file`), in walk order, so the first
+ * path of a file seen twice in that order is the one kept. Every filesystem error is a
  * ScanProblem naming the path; a FIFO, socket or device with a certificate's name (or named
  * explicitly) is reported as `not-a-regular-file`, never opened.
  */
@@ -157,9 +166,30 @@ export function walkCertificatePaths(paths: readonly string[], visitor: WalkVisi
     return { prefix, names, kinds, order, linked, next: 0 };
   };
 
+  /** One DFS step of a subtree: a file told to the visitor, a directory listed, or a frame ended. */
+  const advance = (stack: Frame[]): void => {
+    const frame = stack.at(-1);
+    if (!frame) return;
+    if (frame.next === frame.order.length) {
+      stack.pop();
+      return;
+    }
+    const i = frame.order[frame.next++] as number;
+    const path = frame.prefix + (frame.names[i] as string);
+    if (frame.kinds[i] === FILE) {
+      file(path, frame.linked?.get(i), false);
+      return;
+    }
+    const child = list(path, frame.linked?.get(i));
+    if (child) stack.push(child);
+  };
+
   // The roots in the order given (when one is reached from another too, through a link, its files
-  // are kept under the root the user named first); each depth first, with a stack of its own (no
-  // recursion: a customer controls the depth).
+  // are kept under the root the user named first). In each root, the directories at its first
+  // level with more than one entry are walked INTERLEAVED_SUBTREES at a time, taking from each in
+  // turn (each depth first, with a stack of its own: no recursion, a customer controls the depth):
+  // a store with a directory per CA then reaches every CA's responder within its first files
+  // instead of one CA after another. Files beside those directories come as the walk reaches them.
   for (const root of paths) {
     const info = follow(root);
     if (!info) continue;
@@ -169,21 +199,30 @@ export function walkCertificatePaths(paths: readonly string[], visitor: WalkVisi
       continue;
     }
     // Entries' paths as `join` makes them (`./certs/` -> `certs/a.pem`); the root's own, as given.
-    const first = list(normalize(root), identify(root, info));
-    const stack = first ? [first] : [];
-    for (let frame = stack.at(-1); frame; frame = stack.at(-1)) {
-      if (frame.next === frame.order.length) {
-        stack.pop();
-        continue;
+    let top = list(normalize(root), identify(root, info));
+    // A root holding one directory only (`store/live/...`): interleave below it.
+    while (top && top.order.length === 1 && top.kinds[0] === DIRECTORY) {
+      top = list(top.prefix + (top.names[0] as string), top.linked?.get(0));
+    }
+    if (!top) continue;
+    const subtrees: Frame[][] = [];
+    for (let turn = 0; ; turn++) {
+      // Fill the free places from the top level, in path order; its files are told on the way.
+      while (subtrees.length < INTERLEAVED_SUBTREES && top.next < top.order.length) {
+        const i = top.order[top.next++] as number;
+        const path = top.prefix + (top.names[i] as string);
+        if (top.kinds[i] === FILE) file(path, top.linked?.get(i), false);
+        else {
+          const child = list(path, top.linked?.get(i));
+          if (child) subtrees.push([child]);
+        }
       }
-      const i = frame.order[frame.next++] as number;
-      const path = frame.prefix + (frame.names[i] as string);
-      if (frame.kinds[i] === FILE) {
-        file(path, frame.linked?.get(i), false);
-        continue;
-      }
-      const child = list(path, frame.linked?.get(i));
-      if (child) stack.push(child);
+      if (subtrees.length === 0) break;
+      // One step of the next subtree; one that is done makes room for the next directory.
+      const at = turn % subtrees.length;
+      const stack = subtrees[at] as Frame[];
+      advance(stack);
+      if (stack.length === 0) subtrees.splice(at, 1);
     }
   }
 }

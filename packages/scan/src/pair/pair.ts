@@ -116,7 +116,7 @@ export class Pairer {
   }
 
   /**
-   * One file's certificates, in bundle order (files in path order, so that a certificate's first
+   * One file's certificates, in bundle order (files in walk order, so that a certificate's first
    * path is the one reported). Returns the targets paired now; each target is returned once.
    */
   addFile(path: string, certs: readonly FileCertificate[]): ScannedTarget[] {

@@ -116,7 +116,7 @@ export function scanInThread(
             if (over) return;
             over = true;
             addPaths(targets, collected.morePaths);
-            // In path order, as the walk found them; the ones paired at the end join their place.
+            // Sorted by first path (walk order interleaves directories); the ones paired at the end join their place.
             targets.sort((a, b) => compare(a.paths[0] ?? '', b.paths[0] ?? ''));
             const { noOcspUrl, problems, filesRead, keyFilesSkipped, leaves } = collected;
             resolve({ targets, noOcspUrl, problems, filesRead, keyFilesSkipped, leaves });
