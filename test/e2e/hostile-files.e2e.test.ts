@@ -164,6 +164,7 @@ describe("warm over customers' hostile certificate files", () => {
     expect(summary.scanSeconds).toBeGreaterThan(0);
     expect(summary.scanSeconds).toBeLessThan(1);
     expect(run.code).toBe(1);
+    console.info(`hostile (a): the 2 MB BEGIN-only file read and reported, scan ${summary.scanSeconds.toFixed(3)} s`);
   });
 
   it('(b, c) reports the 600 MB file and the self-signed one, warms the good certificates, and stays under 300 MB', async () => {
@@ -210,6 +211,7 @@ describe("warm over customers' hostile certificate files", () => {
     expect(run.code, run.stderr).toBe(1);
     expect(run.peakRssMB).toBeGreaterThan(20); // a measurement, not a zero
     expect(run.peakRssMB).toBeLessThan(300);
+    console.info(`hostile (b, c): 600 MB file and self-signed reported, good ones warmed, peak RSS ${run.peakRssMB.toFixed(0)} MB`);
   });
 
   it('with the default 1 MiB limit, reports the 2 MB file as too-large without reading it', async () => {
