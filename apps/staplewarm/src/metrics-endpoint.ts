@@ -10,6 +10,7 @@ import { StapleQueue, type StapleLogger, type StapleObserver } from '@staplewarm
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from './config.js';
+import { metricsGuard } from './metrics-guard.js';
 import { MetricsSnapshots, type MetricsSnapshotsOptions } from './worker/metrics-snapshots.js';
 
 export interface MetricsEndpoint {
@@ -77,15 +78,7 @@ export async function startMetricsEndpoint(
  * into a job.
  */
 export function metricsObserver(metrics: StaplewarmMetrics, log: StapleLogger, snapshots?: MetricsSnapshots): StapleObserver {
-  let warned = false;
-  const guard = (report: () => void): void => {
-    try {
-      report();
-    } catch (err) {
-      if (!warned) log.warn({ err }, 'metrics: a value was refused (reported once)');
-      warned = true;
-    }
-  };
+  const guard = metricsGuard(log);
   return {
     fetchObserved: (host, outcome, seconds) => {
       guard(() => metrics.fetchObserved(host, outcome, seconds));

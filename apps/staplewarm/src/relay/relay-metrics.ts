@@ -5,6 +5,7 @@
 import { RelayMetrics, startMetricsServer, type RelayRequestResult } from '@staplewarm/metrics';
 import type { RelayLogger, RelayObserver, RelayResult } from '@staplewarm/relay';
 import type { Config } from '../config.js';
+import { metricsGuard } from '../metrics-guard.js';
 
 /** Compile-time check: the relay's results and the metric's label values are the same words. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -31,15 +32,7 @@ export async function startRelayMetrics(
 /** A metric that refuses a value is logged once, never thrown into a request. */
 export function relayObserver(metrics: RelayMetrics, log: RelayLogger): RelayObserver {
   void RESULTS_AGREE;
-  let warned = false;
-  const guard = (report: () => void): void => {
-    try {
-      report();
-    } catch (err) {
-      if (!warned) log.warn({ err }, 'metrics: a value was refused (reported once)');
-      warned = true;
-    }
-  };
+  const guard = metricsGuard(log);
   return {
     answered: (result, seconds) => guard(() => metrics.answered(result, seconds)),
     fetchRequested: () => guard(() => metrics.fetchRequested()),
