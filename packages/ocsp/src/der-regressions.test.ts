@@ -74,6 +74,22 @@ const SUBJECT_ALT_NAME = '551d11';
 const AUTHORITY_INFO_ACCESS = '2b06010505070101';
 const TLS_FEATURE = '2b06010505070118';
 
+/**
+ * What OpenSSL (node:crypto) reads of an extension, null when it reads nothing: Node 20 returns
+ * undefined or null for an extension it cannot decode, Node 24 (OpenSSL 3.5) undefined, or throws
+ * ("Failed to format subject alternative name").
+ */
+function opensslInfoAccess(bytes: Buffer): string | null {
+  return new X509Certificate(bytes).infoAccess ?? null;
+}
+function opensslSubjectAltName(bytes: Buffer): string | null {
+  try {
+    return new X509Certificate(bytes).subjectAltName ?? null;
+  } catch {
+    return null;
+  }
+}
+
 describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
   it('basicConstraints: an empty cA BOOLEAN is refused, not read from the next element (it made a leaf a CA)', () => {
     const bytes = leaf((tbs) =>
@@ -142,7 +158,7 @@ describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
     const bytes = leaf((tbs) => {
       extensionValue(tbs, AUTHORITY_INFO_ACCESS).children![0]!.children![0]!.content = Buffer.from('2b0601050507803001', 'hex');
     });
-    expect(new X509Certificate(bytes).infoAccess).toBeNull();
+    expect(opensslInfoAccess(bytes)).toBeNull();
     expect(certificateCode(bytes)).toBe('bad-oid');
   });
 
@@ -183,7 +199,7 @@ describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
   it('GeneralName: an otherName without its type-id and value is refused (OpenSSL cannot decode such a SAN)', () => {
     const withOtherName = (otherName: DerNode): Buffer => leaf((tbs) => extensionValue(tbs, SUBJECT_ALT_NAME).children!.push(otherName));
     const empty = withOtherName(der.constructed(0xa0));
-    expect(new X509Certificate(empty).subjectAltName).toBeNull();
+    expect(opensslSubjectAltName(empty)).toBeNull();
     expect(certificateCode(empty)).toBe('missing');
     // A user principal name (1.3.6.1.4.1.311.20.2.3) is well-formed: both read it.
     const upn = withOtherName(
@@ -193,7 +209,7 @@ describe('DER reader regressions (found by der-fuzz.test.ts)', () => {
         der.constructed(0xa0, der.primitive(0x0c, 'a@b')),
       ),
     );
-    expect(new X509Certificate(upn).subjectAltName).toContain('othername');
+    expect(opensslSubjectAltName(upn)?.toLowerCase()).toContain('othername');
     expect(certificateCode(upn)).toBe('accepted');
   });
 
