@@ -129,7 +129,14 @@ export class StapleQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    // A BullMQ Queue closed before it is ready can reject with "Connection is closed" (bullmq#2686):
+    // wait for it first (a queue that never got ready has nothing to close).
+    await Promise.all(
+      [...this.queues.values()].map(async (queue) => {
+        await queue.waitUntilReady().catch(() => undefined);
+        await queue.close();
+      }),
+    );
     this.queues.clear();
   }
 }
