@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { freePort } from '@staplewarm/testing';
 
 export interface RunResult {
   code: number | null;
@@ -36,17 +37,8 @@ export async function runOk(command: string, args: readonly string[]): Promise<s
   return result.stdout;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
+/** A port free on 127.0.0.1 a moment ago, outside the ephemeral range (see @staplewarm/testing). */
+export { freePort };
 
 export async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 /** Real services for end-to-end tests: Redis, processes, ports. Tests fail (not skip) in CI without them. */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -60,14 +60,28 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
   }
 }
 
+/** Ports freePort() draws from: below the kernel's ephemeral range (Linux: 32768-60999). */
+const FREE_PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+
+/**
+ * A port free on 127.0.0.1 a moment ago, for a server that must be named before it starts (a
+ * responder whose URL is inside the certificates). Drawn at random below the ephemeral range: a
+ * port the kernel hands out for port 0 is also one it gives the outgoing connections of the tests
+ * running beside, and one of those took such a port between this check and the listen (seen in CI).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FREE_PORT_RANGE.from + randomInt(FREE_PORT_RANGE.to - FREE_PORT_RANGE.from);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port on 127.0.0.1 in ${FREE_PORT_RANGE.from}-${FREE_PORT_RANGE.to - 1} after 100 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
