@@ -74,10 +74,11 @@ interface Frame {
 }
 
 /**
- * Expands the given paths into candidate certificate files, with synchronous calls (the scan runs in a thread of its own). Follows symbolic links (certbot's live/
- * links into archive/) and walks each directory once by its identity (device and inode from a
- * stat, not `realpath`: resolving each of 50,000 chain.pem links walked every component of its
- * path, 80,000 failed readlink calls for 10,000 sites), so link loops and bind-mount loops end.
+ * Expands the given paths into candidate certificate files, with synchronous calls (the scan runs
+ * in a thread of its own). Follows symbolic links (certbot's live/ links into archive/) and walks
+ * each directory once by its identity (device and inode from a stat, not `realpath`: resolving
+ * each of 50,000 chain.pem links walked every component of its path, 80,000 failed readlink calls
+ * for 10,000 sites), so link loops and bind-mount loops end.
  * Walk order: the roots in the order given; in a root, up to INTERLEAVED_SUBTREES of its
  * directories in turn (see below), each depth first in path order (siblings sorted by name, a
  * directory's name taken as `name/`: the order of the full paths). Files are told to the visitor
