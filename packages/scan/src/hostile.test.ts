@@ -342,6 +342,7 @@ describe('scanCertificateStores over hostile and odd files', () => {
       ['stallTimeoutMs', -1],
       ['stallTimeoutMs', Number.POSITIVE_INFINITY],
       ['now', Number.NaN],
+      ['keepTargets', false], // without onTargets: the targets would go nowhere
     ] as const) {
       await expect(scanCertificateStores([dir], { now, [option]: value })).rejects.toThrow(
         expect.objectContaining({ code: 'invalid-option', message: expect.stringContaining(option) as unknown }),

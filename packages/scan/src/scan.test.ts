@@ -132,6 +132,20 @@ describe('scanCertificateStores', () => {
     expect(a?.paths.sort()).toEqual([join(store, 'live', 'a.test', 'cert.pem'), join(store, 'live', 'a.test', 'fullchain.pem')]);
   });
 
+  it('with keepTargets: false, hands every target to onTargets and only counts them in the report', async () => {
+    const handed: string[] = [];
+    const report = await scanCertificateStores([join(dir, 'streamed')], {
+      now,
+      keepTargets: false,
+      onTargets: (targets) => void handed.push(...targets.map((t) => t.names[0] as string)),
+    });
+    expect(handed.sort()).toEqual(['a.test', 'b.test', 'c.test']);
+    expect(report.targets).toEqual([]);
+    expect(report.targetCount).toBe(3);
+    const kept = await scanCertificateStores([join(dir, 'streamed')], { now });
+    expect(kept.targetCount).toBe(kept.targets.length);
+  });
+
   it('rejects with the error of a failing onTargets', async () => {
     const failure = new Error('queue down');
     await expect(scanCertificateStores([join(dir, 'streamed')], { now, onTargets: () => Promise.reject(failure) })).rejects.toBe(failure);

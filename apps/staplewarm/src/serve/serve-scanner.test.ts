@@ -32,7 +32,15 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 const fpsOf = (targets: readonly ScannedTarget[]) => targets.map((t) => t.fingerprint).sort();
 const scanOf = (targets: ScannedTarget[], carried = 0): ServeScan => ({
   targets,
-  report: { targets, noOcspUrl: [], problems: [], filesRead: targets.length, keyFilesSkipped: 0, leaves: targets.length },
+  report: {
+    targets,
+    targetCount: targets.length,
+    noOcspUrl: [],
+    problems: [],
+    filesRead: targets.length,
+    keyFilesSkipped: 0,
+    leaves: targets.length,
+  },
   unreadableStores: [],
   carried,
 });

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { queuePrefix, type Config } from '../config.js';
 import type { Progress } from '../progress.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
-import { summarize, type SettledJob, type WarmSummary } from './summary.js';
+import { fetchedCertificate, summarize, type FetchedCertificate, type SettledJob, type WarmSummary } from './summary.js';
 import { NO_WORKER_NOTICE_MS, noWorkerNotice, watchForWorkers } from './worker-watch.js';
 
 export interface WarmOptions {
@@ -44,7 +44,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
   const certIdIndex = new CertIdIndexWriter(redis, config.prefix);
   const prefix = queuePrefix(config.prefix);
   const queue = new StapleQueue({ connection: redis, prefix, attempts: config.attempts, log });
-  const toFetch = new Map<string, ScannedTarget>();
+  const toFetch = new Map<string, FetchedCertificate>();
   let scanning = true;
   let settledSoFar = 0;
   let failedSoFar = 0;
@@ -86,7 +86,7 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     fresh += batch.length - due.length;
     if (due.length === 0) return;
     fetchStartedAt ??= now();
-    for (const target of due) toFetch.set(target.fingerprint, target);
+    for (const target of due) toFetch.set(target.fingerprint, fetchedCertificate(target));
     const jobs = due.map(jobDataOf);
     const routes = await queue.route(jobs);
     await tracker.track(routes); // events are not replayed: listen to a host's queue before its first job
@@ -137,12 +137,14 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       hash: config.certIdHash,
       maxFileBytes: config.maxCertFileBytes,
       onTargets: enqueue,
+      // What the summary needs of each target is kept by `enqueue`: not a copy of every target.
+      keepTargets: false,
     });
     scanning = false;
     scanSeconds = (now() - startedAt) / 1000;
     progress.scanned();
     log.info(
-      { targets: report.targets.length, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size },
+      { targets: report.targetCount, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size },
       'scan finished',
     );
     showProgress();

@@ -1,10 +1,8 @@
-import type { ScannedTarget } from '@staplewarm/scan';
 import { describe, expect, it } from 'vitest';
-import { TIMEOUT_CODE, summarize, type SettledJob, type WarmRun } from './summary.js';
+import { TIMEOUT_CODE, summarize, type FetchedCertificate, type SettledJob, type WarmRun } from './summary.js';
 
-const target = (i: number): ScannedTarget =>
-  ({ fingerprint: i.toString(16).padStart(64, '0'), names: [`site${i}.test`], paths: [`/certs/site${i}/fullchain.pem`] }) as ScannedTarget;
-const fp = (i: number) => target(i).fingerprint;
+const target = (i: number): FetchedCertificate => ({ names: [`site${i}.test`], path: `/certs/site${i}/fullchain.pem` });
+const fp = (i: number) => i.toString(16).padStart(64, '0');
 const stored = (i: number, status: 'good' | 'revoked' = 'good'): SettledJob => ({
   id: fp(i),
   state: 'completed',
@@ -15,7 +13,7 @@ const failed = (i: number, code: string): SettledJob => ({ id: fp(i), state: 'fa
 function run(overrides: Partial<WarmRun>): WarmRun {
   const toFetch = new Map([1, 2, 3, 4, 5, 6].map((i) => [fp(i), target(i)]));
   return {
-    report: { filesRead: 12, keyFilesSkipped: 6, leaves: 8, targets: [...toFetch.values()], noOcspUrl: [], problems: [] },
+    report: { filesRead: 12, keyFilesSkipped: 6, leaves: 8, targetCount: toFetch.size, noOcspUrl: [], problems: [] },
     toFetch,
     ended: [],
     unfinished: [],

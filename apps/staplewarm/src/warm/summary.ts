@@ -54,11 +54,22 @@ export const TIMEOUT_CODE = 'timeout';
 /** How a job ended, as far as the run knows (a job that left the queue unseen has been looked up). */
 export type SettledJob = Extract<JobSettlement, { state: 'completed' | 'failed' }>;
 
+/** What the summary needs of a certificate it fetches: its names and first path, for a failure. */
+export interface FetchedCertificate {
+  names: readonly string[];
+  path: string;
+}
+
+/** The record `warm` keeps of a target it enqueues (not the target: ~0.9 KB each, a GB at 1M). */
+export function fetchedCertificate(target: Pick<ScannedTarget, 'names' | 'paths'>): FetchedCertificate {
+  return { names: target.names, path: target.paths[0] ?? '' };
+}
+
 /** Everything a warm run found and saw settle: the input of its summary. */
 export interface WarmRun {
-  report: Pick<ScanReport, 'filesRead' | 'keyFilesSkipped' | 'leaves' | 'targets' | 'noOcspUrl' | 'problems'>;
+  report: Pick<ScanReport, 'filesRead' | 'keyFilesSkipped' | 'leaves' | 'targetCount' | 'noOcspUrl' | 'problems'>;
   /** The certificates this run enqueued, by fingerprint. */
-  toFetch: ReadonlyMap<string, ScannedTarget>;
+  toFetch: ReadonlyMap<string, FetchedCertificate>;
   ended: readonly SettledJob[];
   /** Fingerprints still pending when the run gave up (`--timeout`), and the reason given for them. */
   unfinished: readonly string[];
@@ -81,7 +92,7 @@ export function summarize(run: WarmRun): WarmSummary {
     filesRead: report.filesRead,
     keyFilesSkipped: report.keyFilesSkipped,
     certificates: report.leaves,
-    targets: report.targets.length,
+    targets: report.targetCount,
     fresh: run.fresh,
     fetched: toFetch.size,
     stored: { good: 0, revoked: 0 },
@@ -98,9 +109,9 @@ export function summarize(run: WarmRun): WarmSummary {
     rate: toFetch.size / Math.max(run.fetchSeconds, 0.001),
     complete: false,
   };
-  const fail = (target: ScannedTarget, code: string, reason: string): void => {
+  const fail = (fingerprint: string, target: FetchedCertificate, code: string, reason: string): void => {
     summary.failed[code] = (summary.failed[code] ?? 0) + 1;
-    summary.failures.push({ fingerprint: target.fingerprint, names: target.names, path: target.paths[0] ?? '', code, reason });
+    summary.failures.push({ fingerprint, names: [...target.names], path: target.path, code, reason });
   };
   const counted = new Set<string>();
   for (const ended of run.ended) {
@@ -113,14 +124,14 @@ export function summarize(run: WarmRun): WarmSummary {
     } else if (ended.code === 'status-unknown') {
       summary.unknown++;
     } else {
-      fail(target, ended.code, ended.reason);
+      fail(ended.id, target, ended.code, ended.reason);
     }
   }
   for (const fingerprint of run.unfinished) {
     const target = toFetch.get(fingerprint);
     if (!target || counted.has(fingerprint)) continue;
     counted.add(fingerprint);
-    fail(target, TIMEOUT_CODE, run.timeoutReason);
+    fail(fingerprint, target, TIMEOUT_CODE, run.timeoutReason);
   }
   summary.complete = summary.failures.length + summary.unknown === 0 && report.problems.length === 0;
   return summary;

@@ -8,6 +8,8 @@ import { workerScript } from './worker-script.js';
 
 export interface ThreadOptions {
   stallTimeoutMs: number;
+  /** false: the report's targets stay empty (counted only); see ScanOptions.keepTargets. @defaultValue true */
+  keepTargets?: boolean;
   /** The thread's script. @defaultValue the built scan-worker.js (tests swap it) */
   script?: URL;
   /** The thread's heap limits (tests make it run out). */
@@ -59,7 +61,9 @@ export function scanInThread(
       return;
     }
 
+    const keepTargets = options.keepTargets ?? true;
     const targets: ScannedTarget[] = [];
+    let targetCount = 0;
     let batch: ScannedTarget[] = [];
     const shared = new Map<string, string>();
     let calls: Promise<void> = Promise.resolve();
@@ -99,7 +103,8 @@ export function scanInThread(
         case 'targets': {
           for (const target of message.targets) {
             shareIssuerStrings(target, shared);
-            targets.push(target);
+            targetCount++;
+            if (keepTargets) targets.push(target);
             if (onTargets) batch.push(target);
           }
           if (!onTargets || !message.batchEnd) return;
@@ -119,7 +124,7 @@ export function scanInThread(
             // Sorted by first path (walk order interleaves directories); the ones paired at the end join their place.
             targets.sort((a, b) => compare(a.paths[0] ?? '', b.paths[0] ?? ''));
             const { noOcspUrl, problems, filesRead, keyFilesSkipped, leaves } = collected;
-            resolve({ targets, noOcspUrl, problems, filesRead, keyFilesSkipped, leaves });
+            resolve({ targets, targetCount, noOcspUrl, problems, filesRead, keyFilesSkipped, leaves });
           });
           return;
         }
