@@ -34,8 +34,9 @@ export interface ScanOptions {
   onTargets?: (targets: ScannedTarget[]) => Promise<void> | void;
   /**
    * false (only with `onTargets`): `report.targets` stays empty and `report.targetCount` counts
-   * them; the paths of a certificate found after its target was handed out are then not reported. A caller that keeps what it needs of each target as it gets it (`warm`: the names and
-   * first path of the ones it fetches) saves the ~0.9 KB a target weighs, ~1 GB at 1M certificates.
+   * them; the paths of a certificate found after its target was handed out are then not reported.
+   * A caller that keeps what it needs of each target as it gets it (`warm`: the names and first
+   * path of the ones it fetches) saves the ~0.9 KB a target weighs, ~1 GB at 1M certificates.
    * @defaultValue true
    */
   keepTargets?: boolean;
