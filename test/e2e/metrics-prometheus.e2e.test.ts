@@ -97,7 +97,6 @@ describe.skipIf(missingOutsideCi('prometheus'))('worker metrics scraped by Prome
     await Promise.all([good?.close(), limited?.close()]);
     await Promise.all([goodPki?.remove(), limitedPki?.remove()]);
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `b_${prefix}`);
     redis.disconnect();
   });
 

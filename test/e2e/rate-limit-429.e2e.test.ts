@@ -48,7 +48,6 @@ describe.each([
 
   afterEach(async () => {
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `b_${prefix}`);
   });
 
   afterAll(async () => {

@@ -57,7 +57,6 @@ describe('one responder host down or limited does not delay another', () => {
     running.warm?.kill('SIGTERM');
     await running.worker?.stop();
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `b_${prefix}`);
   });
 
   afterAll(async () => {

@@ -31,7 +31,6 @@ describe('two workers and warm --no-work share one global rate', () => {
     await responder?.close();
     await pki?.remove();
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `b_${prefix}`);
     redis.disconnect();
   });
 

@@ -47,7 +47,6 @@ export async function startServeFixture(options: ServeFixtureOptions): Promise<S
     await responder?.close();
     for (const prefix of options.prefixes) {
       await deletePrefix(redis, prefix);
-      await deletePrefix(redis, `b_${prefix}`); // the host limiter's Bottleneck keys
     }
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });

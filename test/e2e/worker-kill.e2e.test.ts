@@ -32,7 +32,6 @@ describe('a worker killed mid-run', () => {
     await responder?.close();
     await pki?.remove();
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `b_${prefix}`);
     redis.disconnect();
   });
 
