@@ -19,6 +19,11 @@ export interface StapleKeys {
   issuer(hash: string, issuerNameHash: string, issuerKeyHash: string): string;
   /** `<prefix>certid:<issuerId>:<serial>`: string, the fingerprint of the certificate with that CertID. */
   certId(issuerId: string, serialNumber: string): string;
+  /**
+   * `<prefix>changed`: the pub/sub channel (not a key) on which each written staple's fingerprint is
+   * published, for readers that copy staples elsewhere (exporters).
+   */
+  changedChannel(): string;
   /** SCAN MATCH pattern for every meta key under this prefix (glob characters of the prefix escaped). */
   metaPattern(): string;
   /** The fingerprint in a meta key built by `meta()`. */
@@ -33,6 +38,7 @@ export function stapleKeys(prefix: string = DEFAULT_PREFIX): StapleKeys {
     host: (name) => `${prefix}host:${normalizeHostName(name)}`,
     issuer: (hash, nameHash, keyHash) => `${prefix}issuer:${hash}:${nameHash.toLowerCase()}:${keyHash.toLowerCase()}`,
     certId: (issuerId, serial) => `${prefix}certid:${issuerId.toLowerCase()}:${serial.toLowerCase()}`,
+    changedChannel: () => `${prefix}changed`,
     metaPattern: () => `${escapeGlob(metaPrefix)}*`,
     fingerprintOfMeta: (key) => key.slice(metaPrefix.length),
   };

@@ -57,6 +57,7 @@ end
  *       status, thisUpdate, nextUpdate, producedAt, fetchedAt, expiresAt, serial, responder,
  *       revocationTime, revocationReason ('' when good)
  * Returns: 'written' | 'older' | 'revoked-kept' | 'expired' ('expired': nothing was touched)
+ * Publishes fp on `<prefix>changed` when 'written' (the staple's bytes were replaced).
  */
 const WRITE_STAPLE = `${CLAIM_HOSTS}${REDIS_NOW_MS}
 local stapleKey, metaKey = KEYS[1], KEYS[2]
@@ -79,6 +80,8 @@ if outcome == 'written' then
     'producedAt', ARGV[12], 'fetchedAt', ARGV[13], 'expiresAt', ARGV[14], 'serial', ARGV[15], 'responder', ARGV[16])
   if ARGV[17] ~= '' then redis.call('HSET', metaKey, 'revocationTime', ARGV[17]) end
   if ARGV[18] ~= '' then redis.call('HSET', metaKey, 'revocationReason', ARGV[18]) end
+  -- Exporters (nginx files, HAProxy's socket) follow this channel instead of scanning Redis.
+  redis.call('PUBLISH', ARGV[4] .. 'changed', ARGV[5])
 end
 redis.call('HSET', metaKey, 'names', ARGV[7], 'mustStaple', ARGV[8], 'certNotAfter', ARGV[6])
 redis.call('PEXPIREAT', metaKey, ARGV[3])

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, HOUR, NOW, binaryDer, fingerprint, record, staple } from './testing/fixtures.js';
 import { redisTestContext } from './testing/redis.js';
 
@@ -104,6 +104,29 @@ describe.skipIf(!ctx.available)('StapleStore.write and get', () => {
     expect(await ctx.redis.pexpiretime(ctx.store.keys.staple(fp))).toBe(before.expireAt);
     expect(await ctx.redis.hgetall(ctx.store.keys.meta(fp))).toEqual(before.meta);
     expect(await ctx.redis.exists(ctx.store.keys.host('other.test'))).toBe(0);
+  });
+
+  it('publishes the fingerprint on <prefix>changed for a written staple, and nothing for a kept or expired one', async () => {
+    const subscriber = ctx.redis.duplicate();
+    const heard: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => heard.push(`${channel} ${message}`));
+    await subscriber.subscribe(ctx.store.keys.changedChannel());
+    try {
+      const fp = fingerprint('published');
+      await ctx.store.write(record(fp, staple({ der: binaryDer(1), thisUpdate: -HOUR })));
+      expect(await ctx.store.write(record(fp, staple({ der: binaryDer(2), thisUpdate: -2 * HOUR })))).toEqual({
+        written: false,
+        reason: 'older',
+      });
+      await ctx.store.write(record(fp, expiringAt((await redisNow()) - 1_000, { der: binaryDer(3) })));
+      await ctx.store.write(record(fp, staple({ der: binaryDer(4), thisUpdate: 0 })));
+      await ctx.redis.publish(ctx.store.keys.changedChannel(), 'end'); // delivered after every message before it
+      await vi.waitFor(() => expect(heard.at(-1)).toBe(`${ctx.prefix}changed end`));
+
+      expect(heard).toEqual([`${ctx.prefix}changed ${fp}`, `${ctx.prefix}changed ${fp}`, `${ctx.prefix}changed end`]);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   it('refuses status unknown with a typed error', async () => {
