@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { AddressPolicyError, parseResponderAllow } from '@staplewarm/fetch/address-policy';
 import { DEFAULT_LISTEN, isRelayError, parseListenAddress, type ListenAddress } from '@staplewarm/relay/listen-address';
 import { QUEUE_DEFAULTS } from '@staplewarm/queue/defaults';
+import { isHaproxyCliError, parseHaproxySocketAddress } from '@staplewarm/export/haproxy-cli';
 import type { Command } from 'commander';
 import { escapeControl } from './escape.js';
 
@@ -76,6 +77,21 @@ export interface Config {
   shrinkConfirmScans: number;
   /** STAPLEWARM_RELAY_LISTEN / --listen. Where `staplewarm relay` answers OCSP requests. */
   relayListen: ListenAddress;
+  /**
+   * STAPLEWARM_NGINX_DIR / --nginx-dir (`export nginx --dir`). Where the nginx exporter writes a
+   * `<name>.der` staple and a `<name>.conf` include snippet per certificate; `serve` keeps them current when set.
+   */
+  nginxDir: string | undefined;
+  /** STAPLEWARM_NGINX_RELOAD_COMMAND / --nginx-reload-command (`export nginx --reload-command`). Run by /bin/sh after a batch of changes. */
+  nginxReloadCommand: string | undefined;
+  /** STAPLEWARM_HAPROXY_DIR / --haproxy-dir (`export haproxy --dir`). HAProxy `crt` directories or files: `<crt>.ocsp` beside each. */
+  haproxyDirs: string[];
+  /** STAPLEWARM_HAPROXY_SOCKET / --haproxy-socket (`export haproxy --socket`). HAProxy's admin runtime API: a unix socket path or host:port. */
+  haproxySocket: string | undefined;
+  /** STAPLEWARM_EXPORT_MIN_VALIDITY. Seconds of validity a staple must have left to be exported (withdrawn that long before it expires). */
+  exportMinValiditySeconds: number;
+  /** STAPLEWARM_EXPORT_DEBOUNCE_MS. How long the nginx exporter gathers changes before one reload. */
+  exportDebounceMs: number;
 }
 
 /** Flags as commander hands them over (all optional; undefined = not given). */
@@ -94,6 +110,10 @@ export interface ConfigFlags {
   maxCertFileBytes?: string;
   timeout?: string;
   listen?: string;
+  nginxDir?: string;
+  nginxReloadCommand?: string;
+  haproxyDir?: string[];
+  haproxySocket?: string;
 }
 
 export class ConfigError extends Error {
@@ -360,6 +380,66 @@ export const SETTINGS: Settings = {
       }
     },
   },
+  nginxDir: {
+    flag: '--nginx-dir <dir>',
+    flagKey: 'nginxDir',
+    env: 'STAPLEWARM_NGINX_DIR',
+    default: undefined,
+    shownDefault: 'none',
+    help: 'directory of the nginx export: <name>.der (for ssl_stapling_file) and <name>.conf (to include in the server block) per certificate; serve keeps it current',
+    parse: (raw, source) => path(raw, source),
+  },
+  nginxReloadCommand: {
+    flag: '--nginx-reload-command <command>',
+    flagKey: 'nginxReloadCommand',
+    env: 'STAPLEWARM_NGINX_RELOAD_COMMAND',
+    default: undefined,
+    shownDefault: 'none',
+    help: 'shell command that reloads nginx, run once per batch of exported changes, e.g. "systemctl reload nginx"',
+    parse: (raw, source) => {
+      const command = text(raw).trim();
+      if (command === '' || /[\0\r\n]/.test(command)) throw new ConfigError(source, 'expected one line of shell command');
+      return command;
+    },
+  },
+  haproxyDirs: {
+    flag: '--haproxy-dir <dir...>',
+    flagKey: 'haproxyDir',
+    env: 'STAPLEWARM_HAPROXY_DIR',
+    default: [],
+    shownDefault: 'none',
+    help: 'HAProxy crt directories or files: a <crt>.ocsp beside each certificate file, empty while there is no staple (HAProxy reads them at start; repeatable; env comma-separated)',
+    parse: (raw, source) => list(raw).map((item) => path(item, source)),
+  },
+  haproxySocket: {
+    flag: '--haproxy-socket <path|host:port>',
+    flagKey: 'haproxySocket',
+    env: 'STAPLEWARM_HAPROXY_SOCKET',
+    default: undefined,
+    shownDefault: 'none',
+    help: 'HAProxy runtime API (stats socket ... level admin): staples pushed with set ssl ocsp-response, no reload',
+    parse: (raw, source) => {
+      try {
+        parseHaproxySocketAddress(text(raw));
+      } catch (err) {
+        if (isHaproxyCliError(err)) throw new ConfigError(source, err.message);
+        throw err;
+      }
+      return text(raw);
+    },
+  },
+  exportMinValiditySeconds: {
+    env: 'STAPLEWARM_EXPORT_MIN_VALIDITY',
+    default: 900,
+    help: 'export: seconds of validity a staple must have left to be handed over; it is withdrawn that long before it expires (300 to 86400; HAProxy refuses less than 300)',
+    parse: (raw, source) => wholeNumber(raw, source, 300, 86_400),
+  },
+  exportDebounceMs: {
+    env: 'STAPLEWARM_EXPORT_DEBOUNCE_MS',
+    default: 1_000,
+    help: 'export: ms the nginx exporter gathers changes before running the reload command once',
+    parse: (raw, source) => wholeNumber(raw, source, 0, 600_000),
+  },
 };
 
 /** The defaults alone (what `loadConfig({}, {})` returns). */
@@ -427,6 +507,13 @@ function list(raw: string | string[]): string[] {
     .flatMap((item) => item.split(','))
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/** A file system path given by the operator: one line, no NUL. */
+function path(raw: string | string[], source: string): string {
+  const value = text(raw);
+  if (value === '' || /[\0\r\n]/.test(value)) throw new ConfigError(source, 'expected a path');
+  return value;
 }
 
 function text(raw: string | string[]): string {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAcceptShrink } from './commands/accept-shrink.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { registerGet } from './commands/get.js';
 import { registerRelay } from './commands/relay.js';
 import { registerServe } from './commands/serve.js';
@@ -45,6 +46,7 @@ registerWarm(program);
 registerWorker(program);
 registerServe(program);
 registerRelay(program);
+registerExport(program);
 registerAcceptShrink(program);
 registerGet(program);
 registerStatus(program);

@@ -30,6 +30,10 @@ export function registerServe(program: Command): void {
     .option('--no-work', 'only scan and schedule: `staplewarm worker` processes do the fetching');
   settingOption(command, 'scanIntervalSeconds');
   settingOption(command, 'maxCertFileBytes');
+  settingOption(command, 'nginxDir');
+  settingOption(command, 'nginxReloadCommand');
+  settingOption(command, 'haproxyDirs');
+  settingOption(command, 'haproxySocket');
   withMetricsOptions(withFetchOptions(withCommonOptions(command)));
   for (const [flags, description] of REFRESH_OPTIONS) command.addOption(new Option(flags, description).hideHelp());
   command.action(async (flags: ServeFlags) => {

@@ -6,6 +6,7 @@ import { queuePrefix, type Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
 import { startWorker } from '../worker/run-worker.js';
+import { startServeExport, type ServeExport } from '../export/serve-export.js';
 import { ScanLoop } from './scan-loop.js';
 import { scanForServe } from './scan-targets.js';
 import { ServeScanner } from './serve-scanner.js';
@@ -64,6 +65,8 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     ? await startWorker(redis, config, log, now)
     : await startMetricsEndpoint(config, { log, redis }).then((m) => ({ metricsUrl: m.url, metrics: m.metrics, stop: () => m.close() }));
 
+  // Exporters (nginx files, HAProxy) follow the staples written from now on; the certificate set comes from each accepted scan.
+  const exporting: ServeExport | undefined = await startServeExport(redis, config, log, now);
   const scanner = new ServeScanner({
     stores: options.certs,
     scan: async (previous, at) => {
@@ -72,7 +75,12 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
       return scan;
     },
     // Job data leaves out what only the index needs (BullMQ keeps one delayed job per certificate).
-    scheduler: { track: (targets) => scheduler.track(targets.map(jobDataOf)) },
+    scheduler: {
+      track: (targets) => {
+        exporting?.certificates(targets);
+        return scheduler.track(targets.map(jobDataOf));
+      },
+    },
     confirmations: new ShrinkConfirmations(redis, prefix),
     policy: { ratio: config.shrinkRatio, confirmScans: config.shrinkConfirmScans },
     process: options.processName ?? `${hostname()}:${process.pid}`,
@@ -88,6 +96,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     (err) => log.error({ err }, 'scan failed; retrying at the next interval'),
   );
   await loop.start();
+  await exporting?.start();
 
   // A confirmation takes effect at the next scan; while a hold lasts, look for one every few
   // seconds and rescan at once, rather than leaving the operator waiting up to a scan interval.
@@ -110,11 +119,15 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
   let stopping: Promise<void> | undefined;
   return {
     metricsUrl: work.metricsUrl,
-    rescan: () => loop.request(),
+    rescan: () => {
+      loop.request();
+      exporting?.resync();
+    },
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(confirmationPoll);
         await loop.stop();
+        await exporting?.stop();
         await scanner.close().catch((err: unknown) => log.warn({ err }, 'serve: cannot unlist the suspected shrink held'));
         // Finish the jobs in flight first: their settlements schedule the next refreshes.
         await work.stop();

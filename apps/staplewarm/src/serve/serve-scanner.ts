@@ -11,7 +11,8 @@ export interface ServeScannerOptions {
   stores: readonly string[];
   /** Scans the stores; `previous` is what is tracked now (certificates of unreadable stores are carried from it). */
   scan: (previous: ReadonlyMap<string, ScannedTarget>, now: number) => Promise<ServeScan>;
-  scheduler: Pick<RefreshScheduler, 'track'>;
+  /** Told of every accepted set of certificates (the shrink guard's holds included). */
+  scheduler: { track(targets: ScannedTarget[]): ReturnType<RefreshScheduler['track']> };
   confirmations: ShrinkConfirmations;
   policy: ShrinkPolicy;
   /** `<host name>:<pid>`: names this process's hold in Redis and in `accept-shrink`'s list. */
