@@ -36,6 +36,8 @@ export class ContinuousExport {
   private readonly changed = new Set<string>();
   private batchTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for. */
+  private armedFor: number | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private fullTimer: NodeJS.Timeout | undefined;
   private readonly chains = new Map<StapleExporter, Promise<void>>();
@@ -95,17 +97,23 @@ export class ContinuousExport {
     }
   }
 
-  /** One timer, for the earliest deadline of all exporters. */
+  /** One timer, for the earliest deadline of all exporters (kept when that deadline did not move). */
   private armDeadline(): void {
     if (this.stopped) return;
-    clearTimeout(this.deadlineTimer);
     const deadlines = this.options.exporters.map((e) => e.nextDeadline()).filter((d): d is number => d !== undefined);
-    if (deadlines.length === 0) return;
+    const due = deadlines.length === 0 ? undefined : Math.min(...deadlines);
+    if (this.deadlineTimer && due === this.armedFor) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.armedFor = due;
+    if (due === undefined) return;
     // A deadline already passed (its sync failed: Redis down, disk full) is retried every second, not in a loop.
-    const wait = Math.min(Math.max(RETRY_DUE_MS, Math.min(...deadlines) - this.options.now()), MAX_TIMER_MS);
+    const now = this.options.now();
+    const wait = Math.min(due > now ? due - now : RETRY_DUE_MS, MAX_TIMER_MS);
     this.deadlineTimer = setTimeout(() => {
-      const now = this.options.now();
-      for (const exporter of this.options.exporters) void this.run(exporter, 'deadline', () => exporter.syncDue(now));
+      this.deadlineTimer = undefined;
+      const at = this.options.now();
+      for (const exporter of this.options.exporters) void this.run(exporter, 'deadline', () => exporter.syncDue(at));
     }, wait);
   }
 

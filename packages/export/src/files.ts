@@ -22,7 +22,14 @@ export async function readIfExists(path: string): Promise<Buffer | null> {
  */
 export async function replaceFile(path: string, bytes: Buffer | string, mode = 0o644): Promise<boolean> {
   const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-  const current = await readIfExists(path);
+  let current: Buffer | null;
+  try {
+    current = await readIfExists(path);
+  } catch (err) {
+    throw new ExportError('write-failed', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
+  }
   if (current?.equals(data)) return false;
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {

@@ -30,11 +30,18 @@ export function runReloadCommand(command: string, timeoutMs: number): Promise<Re
   const started = performance.now();
   return new Promise((resolve) => {
     let stderr = '';
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A process group of its own: a timeout kills what the shell started too (it would hold stderr open).
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < STDERR_KEPT) stderr += chunk.slice(0, STDERR_KEPT - stderr.length);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already
+      }
+    }, timeoutMs);
     const fail = (what: string): void =>
       resolve({
         ok: false,
