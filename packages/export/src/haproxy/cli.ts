@@ -102,7 +102,7 @@ export interface HaproxyInfo {
 }
 
 const MAX_SHOWN_CHARS = 200;
-/** A CertID with SHA-512 hashes and a 40-byte serial is under 200 bytes: longer key lines are not CertIDs. */
+/** A CertID with SHA-512 hashes and a 40-byte serial is under 200 bytes: 512 is generous, and bounds the work per line. */
 const MAX_CERT_ID_BYTES = 512;
 const MAX_KEY_LINE_CHARS = 2 * MAX_CERT_ID_BYTES + 64;
 /** HAProxy's tune.bufsize default: the longest command (payload included) its CLI reads. */
@@ -164,7 +164,7 @@ function firstLine(answer: string): string {
  * concurrently (HAProxy serves each connection on its own).
  */
 export class HaproxyCli {
-  /** The address as given, for messages. */
+  /** The address, for messages: the path, or host:port (brackets around IPv6). */
   readonly address: string;
   private readonly target: HaproxySocketAddress;
   private readonly options: Readonly<Required<HaproxyCliOptions>>;
@@ -282,11 +282,12 @@ export class HaproxyCli {
     const pid = decimal(fields.get('Pid'));
     const version = fields.get('Version');
     if (pid === null || pid < 1 || version === undefined || version === '') {
+      const line = firstLine(answer);
       throw new HaproxyCliError(
         'unexpected-answer',
-        `${this.where()}: show info: no Pid or Version in ${JSON.stringify(firstLine(answer))}`,
+        `${this.where()}: show info: no Pid or Version, answer begins ${JSON.stringify(line)}`,
         {
-          answer: firstLine(answer),
+          answer: line,
         },
       );
     }
@@ -323,7 +324,7 @@ export class HaproxyCli {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        ;
+        socket?.destroy();
         if (error !== undefined) reject(error);
         // Decoded once at the end, so a UTF-8 character split across reads stays whole.
         else resolve(Buffer.concat(chunks, size).toString('utf8'));
