@@ -88,7 +88,12 @@ export class HaproxySocketExporter implements StapleExporter {
     const instance = `${info.pid}@${info.startTimeSec ?? ''}`;
     if (instance !== this.instance) this.pushed.clear();
     this.instance = instance;
-    const [{ entries }, loaded] = await Promise.all([this.options.cli.showOcspResponses(), this.options.cli.showSslCerts()]);
+    // `show ssl cert` needs the admin level (below it, 2.6 answers "Can't allocate memory!"): it only
+    // counts the certificates loaded without a slot, so a socket at a lower level still gets pushes.
+    const [{ entries }, loaded] = await Promise.all([
+      this.options.cli.showOcspResponses(),
+      this.options.cli.showSslCerts().catch(() => undefined),
+    ]);
     const issuerIds = new Map<string, string | null>();
     const slots: Slot[] = [];
     await forEachLimited(entries, this.options.width ?? 4, async (entry) => {
@@ -106,7 +111,7 @@ export class HaproxySocketExporter implements StapleExporter {
       slots.push({ entry, fingerprint: cert?.fingerprint ?? null });
     });
     this.slots = slots.sort((a, b) => (a.entry.certIdHex < b.entry.certIdHex ? -1 : 1));
-    this.loadedWithoutSlot = Math.max(0, loaded.length - entries.length);
+    this.loadedWithoutSlot = loaded ? Math.max(0, loaded.length - entries.length) : 0;
     const live = new Set(entries.map((e) => e.certIdHex));
     for (const key of this.pushed.keys()) if (!live.has(key)) this.pushed.delete(key);
   }
