@@ -8,7 +8,7 @@ const redis = await connectOrSkip(REDIS_URL, 'packages/export');
 
 /** An exporter that records what the driver asks of it. */
 class RecordingExporter implements StapleExporter {
-  readonly kind = 'recording';
+  readonly kind = 'nginx' as const;
   readonly calls: string[] = [];
   deadline: number | undefined;
   restarted = false;

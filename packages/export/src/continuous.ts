@@ -6,7 +6,7 @@
  * One sync at a time per exporter, so files are never written by two passes at once.
  */
 import type { Redis } from 'ioredis';
-import type { ExportSyncReport, StapleExporter } from './exporter.js';
+import type { ExporterKind, ExportSyncReport, StapleExporter } from './exporter.js';
 
 export interface ContinuousExportOptions {
   exporters: readonly StapleExporter[];
@@ -16,8 +16,8 @@ export interface ContinuousExportOptions {
   channel: string;
   now: () => number;
   /** Told of every pass that did something, and of every failure. */
-  onReport: (kind: string, trigger: SyncTrigger, report: ExportSyncReport) => void;
-  onError: (kind: string, err: unknown) => void;
+  onReport: (kind: ExporterKind, trigger: SyncTrigger, report: ExportSyncReport) => void;
+  onError: (kind: ExporterKind, err: unknown) => void;
   /** Changes gathered before a sync. @defaultValue 200 */
   batchMs?: number;
   /** @defaultValue 10000 */

@@ -53,9 +53,11 @@ export function addWithdrawn(report: ExportSyncReport, reason: NotExportedReason
   report.withdrawn[reason] = (report.withdrawn[reason] ?? 0) + 1;
 }
 
+export type ExporterKind = 'nginx' | 'haproxy-dir' | 'haproxy-socket';
+
 export interface StapleExporter {
-  /** `nginx`, `haproxy-dir`, `haproxy-socket`: for logs. */
-  readonly kind: string;
+  /** For logs and the `exporter` label of the metrics. */
+  readonly kind: ExporterKind;
   /** Brings every certificate's export up to date with Redis. */
   syncAll(): Promise<ExportSyncReport>;
   /** Brings these certificates' exports up to date (the ones the change feed announced). */

@@ -12,7 +12,7 @@ export {
 export { assignExportNames, exportNameOf, EXPORT_NAME_PATTERN, type ExportCertificate, type NamedCertificate } from './names.js';
 
 // The exporters, and what drives them.
-export type { ExportSyncReport, NotExportedReason, StapleExporter, StapleSource } from './exporter.js';
+export type { ExporterKind, ExportSyncReport, NotExportedReason, StapleExporter, StapleSource } from './exporter.js';
 export { NginxExporter, exportedSnippet, withdrawnSnippet, type NginxExporterOptions } from './nginx/nginx-exporter.js';
 export { HaproxyDirExporter, type HaproxyDirExporterOptions } from './haproxy/haproxy-dir.js';
 export { HaproxySocketExporter, type HaproxySocketExporterOptions } from './haproxy/haproxy-socket.js';

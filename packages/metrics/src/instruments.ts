@@ -16,6 +16,9 @@ export interface Instruments {
   revokedTotal: Counter;
   scanHeldCertificates: Gauge<'reason'>;
   scanSuspectedShrinksTotal: Counter;
+  exportChangesTotal: Counter<'exporter'>;
+  exportFailuresTotal: Counter<'exporter'>;
+  exportReloadsTotal: Counter<'result'>;
 }
 
 /**
@@ -102,6 +105,24 @@ export function createInstruments(
     scanSuspectedShrinksTotal: new Counter({
       name: METRIC_NAMES.scanSuspectedShrinksTotal,
       help: 'Suspected shrinks: rescans that suddenly found far fewer certificates than the last accepted scan (counted once per episode).',
+      registers,
+    }),
+    exportChangesTotal: new Counter({
+      name: METRIC_NAMES.exportChangesTotal,
+      help: 'Exported staples handed over or withdrawn: nginx/HAProxy files written or removed, responses pushed to HAProxy, by exporter.',
+      labelNames: ['exporter'],
+      registers,
+    }),
+    exportFailuresTotal: new Counter({
+      name: METRIC_NAMES.exportFailuresTotal,
+      help: 'Export failures, by exporter: a certificate whose file could not be written or whose push HAProxy refused, or a whole pass that failed (socket down, Redis down).',
+      labelNames: ['exporter'],
+      registers,
+    }),
+    exportReloadsTotal: new Counter({
+      name: METRIC_NAMES.exportReloadsTotal,
+      help: 'Runs of the nginx reload command after exported changes, by result (ok, failed).',
+      labelNames: ['result'],
       registers,
     }),
   };

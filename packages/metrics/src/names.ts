@@ -34,6 +34,10 @@ export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 export const HELD_REASONS = ['suspected_shrink', 'unreadable_store'] as const;
 export type HeldReason = (typeof HELD_REASONS)[number];
 
+/** The exporters (`exporter` label of the staplewarm_export_* metrics). */
+export const EXPORTERS = ['nginx', 'haproxy-dir', 'haproxy-socket'] as const;
+export type ExporterKind = (typeof EXPORTERS)[number];
+
 /** Every staplewarm metric name, by role. Histograms also expose `_bucket`, `_sum`, `_count`. */
 export const METRIC_NAMES = {
   coldStartSeconds: 'staplewarm_coldstart_seconds',
@@ -49,6 +53,9 @@ export const METRIC_NAMES = {
   revokedTotal: 'staplewarm_revoked_total',
   scanHeldCertificates: 'staplewarm_scan_held_certificates',
   scanSuspectedShrinksTotal: 'staplewarm_scan_suspected_shrinks_total',
+  exportChangesTotal: 'staplewarm_export_changes_total',
+  exportFailuresTotal: 'staplewarm_export_failures_total',
+  exportReloadsTotal: 'staplewarm_export_reloads_total',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 

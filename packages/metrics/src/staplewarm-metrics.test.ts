@@ -76,6 +76,29 @@ describe('StaplewarmMetrics', () => {
     expect(sampleValue(text, METRIC_NAMES.queueJobs, { state: 'delayed' })).toBe(0);
   });
 
+  it("counts the exporters' changes and failures from the first scrape, and the reloads by result", async () => {
+    const metrics = new StaplewarmMetrics({ defaultMetrics: false });
+    let text = await metrics.text();
+    for (const exporter of ['nginx', 'haproxy-dir', 'haproxy-socket']) {
+      expect(sampleValue(text, METRIC_NAMES.exportChangesTotal, { exporter })).toBe(0);
+      expect(sampleValue(text, METRIC_NAMES.exportFailuresTotal, { exporter })).toBe(0);
+    }
+    expect(sampleValue(text, METRIC_NAMES.exportReloadsTotal, { result: 'failed' })).toBe(0);
+    metrics.exportObserved('nginx', 3, 0);
+    metrics.exportObserved('nginx', 2, 1);
+    metrics.exportObserved('haproxy-socket', 0, 1);
+    metrics.exportReloaded(true);
+    metrics.exportReloaded(false);
+    metrics.exportReloaded(false);
+    text = await metrics.text();
+    expect(sampleValue(text, METRIC_NAMES.exportChangesTotal, { exporter: 'nginx' })).toBe(5);
+    expect(sampleValue(text, METRIC_NAMES.exportFailuresTotal, { exporter: 'nginx' })).toBe(1);
+    expect(sampleValue(text, METRIC_NAMES.exportFailuresTotal, { exporter: 'haproxy-socket' })).toBe(1);
+    expect(sampleValue(text, METRIC_NAMES.exportReloadsTotal, { result: 'ok' })).toBe(1);
+    expect(sampleValue(text, METRIC_NAMES.exportReloadsTotal, { result: 'failed' })).toBe(2);
+    expect(codeOf(() => metrics.exportObserved('nginx', -1, 0))).toBe('invalid-value');
+  });
+
   it('exports the certificates serve holds back by reason, and counts suspected shrinks', async () => {
     const metrics = new StaplewarmMetrics({ defaultMetrics: false });
     let text = await metrics.text();

@@ -5,10 +5,12 @@ import { createInstruments, type Instruments } from './instruments.js';
 import {
   ALL_STAPLES_BUCKET,
   CERTIFICATE_STATES,
+  EXPORTERS,
   HELD_REASONS,
   QUEUE_JOB_STATES,
   REMAINING_LIFETIME_BUCKETS,
   type CertificateState,
+  type ExporterKind,
   type FetchOutcome,
   type HeldReason,
   type QueueJobState,
@@ -71,6 +73,8 @@ export class StaplewarmMetrics {
     this.setCertificateStates({});
     this.setQueueJobs({});
     this.setHeldCertificates({});
+    for (const exporter of EXPORTERS) this.exportObserved(exporter, 0, 0);
+    for (const ok of [true, false]) this.instruments.exportReloadsTotal.inc({ result: ok ? 'ok' : 'failed' }, 0);
     const { coldStartSeconds, coldStartProgressRatio, coldStartInProgress } = this.instruments;
     this.coldStart = new ColdStartTracker({
       started: () => coldStartInProgress.set(1),
@@ -147,6 +151,19 @@ export class StaplewarmMetrics {
   /** A rescan began a suspected shrink (once per episode, not once per scan of it). */
   shrinkSuspected(): void {
     this.instruments.scanSuspectedShrinksTotal.inc();
+  }
+
+  /** One exporter pass changed `changes` files or pushes and failed for `failures` certificates (or 1: the pass failed). */
+  exportObserved(exporter: ExporterKind, changes: number, failures: number): void {
+    assertNonNegative(changes, 'export changes');
+    assertNonNegative(failures, 'export failures');
+    this.instruments.exportChangesTotal.inc({ exporter }, changes);
+    this.instruments.exportFailuresTotal.inc({ exporter }, failures);
+  }
+
+  /** The nginx reload command ran. */
+  exportReloaded(ok: boolean): void {
+    this.instruments.exportReloadsTotal.inc({ result: ok ? 'ok' : 'failed' });
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   type ExportSyncReport,
   type StapleExporter,
 } from '@staplewarm/export';
+import type { StaplewarmMetrics } from '@staplewarm/metrics';
 import type { StapleLogger } from '@staplewarm/queue';
 import { CertIdIndex, StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -28,7 +29,13 @@ export function exportConfigured(config: Config): boolean {
   return config.nginxDir !== undefined || config.haproxyDirs.length > 0 || config.haproxySocket !== undefined;
 }
 
-export async function buildExporters(redis: Redis, config: Config, log: StapleLogger, now: () => number): Promise<Exporters> {
+export async function buildExporters(
+  redis: Redis,
+  config: Config,
+  log: StapleLogger,
+  now: () => number,
+  metrics?: StaplewarmMetrics,
+): Promise<Exporters> {
   const store = new StapleStore(redis, { prefix: config.prefix });
   const minValidityMs = config.exportMinValiditySeconds * 1000;
   let nginx: NginxExporter | undefined;
@@ -38,10 +45,11 @@ export async function buildExporters(redis: Redis, config: Config, log: StapleLo
       ? new Reloader({
           command,
           debounceMs: config.exportDebounceMs,
-          onResult: (result) =>
-            result.ok
-              ? log.info({ ms: Math.round(result.ms) }, 'export nginx: reloaded')
-              : log.error({ err: result.error }, `export nginx: ${result.error.message}; retrying in 30 s`),
+          onResult: (result) => {
+            metrics?.exportReloaded(result.ok);
+            if (result.ok) log.info({ ms: Math.round(result.ms) }, 'export nginx: reloaded');
+            else log.error({ err: result.error }, `export nginx: ${result.error.message}; retrying in 30 s`);
+          },
         })
       : undefined;
     nginx = new NginxExporter({ dir: config.nginxDir, source: store, minValidityMs, now, ...(reloader ? { reloader } : {}) });

@@ -4,6 +4,7 @@
  * exporter's certificate set, and SIGHUP syncs everything again.
  */
 import { ContinuousExport, type ExportCertificate } from '@staplewarm/export';
+import type { StaplewarmMetrics } from '@staplewarm/metrics';
 import type { StapleLogger } from '@staplewarm/queue';
 import { stapleKeys } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -26,9 +27,10 @@ export async function startServeExport(
   config: Config,
   log: StapleLogger,
   now: () => number,
+  metrics: StaplewarmMetrics | undefined,
 ): Promise<ServeExport | undefined> {
   if (!exportConfigured(config)) return undefined;
-  const exporters = await buildExporters(redis, config, log, now);
+  const exporters = await buildExporters(redis, config, log, now, metrics);
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {}); // the command connection reports Redis trouble; this one reconnects on its own
   const continuous = new ContinuousExport({
@@ -37,12 +39,16 @@ export async function startServeExport(
     channel: stapleKeys(config.prefix).changedChannel(),
     now,
     onReport: (kind, trigger, report) => {
+      metrics?.exportObserved(kind, report.changed, report.failed);
       if (report.changed === 0 && report.failed === 0 && trigger !== 'start') return;
       const line = `export ${kind} (${trigger}): ${describeReport(report)}`;
       if (report.failed > 0) log.warn({ kind, trigger, ...report }, line);
       else log.info({ kind, trigger, ...report }, line);
     },
-    onError: (kind, err) => log.error({ err, kind }, `export ${kind}: pass failed; retrying at the next change or poll`),
+    onError: (kind, err) => {
+      metrics?.exportObserved(kind, 0, 1);
+      log.error({ err, kind }, `export ${kind}: pass failed; retrying at the next change or poll`);
+    },
   });
   return {
     certificates: (targets) => {

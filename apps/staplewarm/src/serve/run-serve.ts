@@ -66,7 +66,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     : await startMetricsEndpoint(config, { log, redis }).then((m) => ({ metricsUrl: m.url, metrics: m.metrics, stop: () => m.close() }));
 
   // Exporters (nginx files, HAProxy) follow the staples written from now on; the certificate set comes from each accepted scan.
-  const exporting: ServeExport | undefined = await startServeExport(redis, config, log, now);
+  const exporting: ServeExport | undefined = await startServeExport(redis, config, log, now, work.metrics);
   const scanner = new ServeScanner({
     stores: options.certs,
     scan: async (previous, at) => {

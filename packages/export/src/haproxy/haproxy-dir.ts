@@ -35,7 +35,7 @@ export interface HaproxyDirExporterOptions {
 }
 
 export class HaproxyDirExporter implements StapleExporter {
-  readonly kind = 'haproxy-dir';
+  readonly kind = 'haproxy-dir' as const;
   private files: CrtFile[] = [];
   private problemsFound: ExportProblem[] = [];
   private readonly withdrawAt = new Map<string, number>();

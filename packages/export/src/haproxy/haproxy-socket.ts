@@ -39,7 +39,7 @@ interface Slot {
 }
 
 export class HaproxySocketExporter implements StapleExporter {
-  readonly kind = 'haproxy-socket';
+  readonly kind = 'haproxy-socket' as const;
   private slots: Slot[] = [];
   /** SHA-256 of the response last pushed to each slot (by CertID), in this HAProxy process. */
   private readonly pushed = new Map<string, string>();

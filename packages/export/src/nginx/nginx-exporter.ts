@@ -51,7 +51,7 @@ interface ExportedName {
 const UNQUOTABLE = /["\\$\p{Cc}]/u;
 
 export class NginxExporter implements StapleExporter {
-  readonly kind = 'nginx';
+  readonly kind = 'nginx' as const;
   readonly dir: string;
   private names = new Map<string, NamedCertificate>();
   /** Names no longer in the certificate set: withdrawn at the next sync, then forgotten. */
