@@ -1,21 +1,36 @@
 /** The file operations every exporter shares: read what is there, replace it atomically. */
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExportError } from './errors.js';
 
+/** Larger files are never read for comparison: no staple or snippet is that big. */
+const MAX_COMPARED_BYTES = 1_048_576;
+
 /**
- * A file's bytes, or null when it does not exist. Synchronous on purpose: the files are a few KB
- * in a local directory, and a pass compares tens of thousands of them; the promise API costs four
- * thread-pool round trips per file (measured: 20,000 unchanged nginx exports 12.7 s with it).
+ * A file's bytes, or null when there is no regular file of at most 1 MiB (then it is simply
+ * replaced). Opened without following a symlink and non-blocking, so a FIFO, a device or a link
+ * planted where an export goes can neither hang the exporter nor make it read elsewhere.
+ * Synchronous on purpose: the files are a few KB in a local directory, and a pass compares tens of
+ * thousands of them; the promise API costs four thread-pool round trips per file (measured: 20,000
+ * unchanged nginx exports took 12.7 s with it, 6.5 s without).
  */
 export async function readIfExists(path: string): Promise<Buffer | null> {
+  let fd: number;
   try {
-    return readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return null;
     throw err;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > MAX_COMPARED_BYTES) return null;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +125,20 @@ describe('NginxExporter', () => {
     expect(() => new NginxExporter({ dir: '/tmp/$x', source, minValidityMs: MIN_VALIDITY, now: () => NOW })).toThrow(/cannot quote/);
     const missing = new NginxExporter({ dir: join(dir, 'missing'), source, minValidityMs: MIN_VALIDITY, now: () => NOW });
     await expect(missing.open()).rejects.toMatchObject({ code: 'bad-dir' });
+  });
+
+  it('replaces a FIFO or a symlink planted where an export goes, without reading through it', async () => {
+    exporter.setCertificates(certs);
+    execFileSync('mkfifo', [exporter.stapleFile('a.test')]);
+    const outside = join(dir, 'outside.conf');
+    writeFileSync(outside, 'keep me\n');
+    symlinkSync(outside, exporter.snippetFile('a.test'));
+
+    expect(await exporter.syncAll()).toMatchObject({ exported: 2, failed: 0 });
+    expect(lstatSync(exporter.stapleFile('a.test')).isFile()).toBe(true);
+    expect(lstatSync(exporter.snippetFile('a.test')).isFile()).toBe(true);
+    expect(snippet('a.test')).toContain('ssl_stapling_file');
+    expect(readFileSync(outside, 'utf8')).toBe('keep me\n');
   });
 
   it('counts a file it cannot write as failed and goes on with the others', async () => {
