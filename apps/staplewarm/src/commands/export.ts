@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig, settingSuffix, type ConfigFlags } from '../config.js';
+import { loadConfig, settingOption, settingSuffix, type ConfigFlags } from '../config.js';
 import { jsonForTerminal, safeLine } from '../escape.js';
 import { createLogger } from '../log.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions } from './common.js';
-import { settingOption } from '../config.js';
 
 interface ExportNginxFlags extends ConfigFlags {
   certs: string[];

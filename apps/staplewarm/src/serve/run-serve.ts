@@ -66,7 +66,16 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     : await startMetricsEndpoint(config, { log, redis }).then((m) => ({ metricsUrl: m.url, metrics: m.metrics, stop: () => m.close() }));
 
   // Exporters (nginx files, HAProxy) follow the staples written from now on; the certificate set comes from each accepted scan.
-  const exporting: ServeExport | undefined = await startServeExport(redis, config, log, now, work.metrics);
+  let exporting: ServeExport | undefined;
+  try {
+    exporting = await startServeExport(redis, config, log, now, work.metrics);
+  } catch (err) {
+    // A bad export directory stops serve before it schedules anything: leave nothing running.
+    await work.stop();
+    await listener.close();
+    await queue.close();
+    throw err;
+  }
   const scanner = new ServeScanner({
     stores: options.certs,
     scan: async (previous, at) => {
