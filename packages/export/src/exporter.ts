@@ -15,12 +15,13 @@ export async function readStaple(source: StapleSource, fingerprint: string): Pro
 
 /**
  * Why a certificate's staple is not handed over: the staple's own reasons (`WithdrawReason`), or
- * `retired`: no longer in the certificate stores (its nginx files are withdrawn);
+ * `no-ocsp-url`: the certificate names no OCSP responder (its nginx snippet says so, so that every
+ * server block can include one); `retired`: no longer in the certificate stores (its nginx files are withdrawn);
  * `not-loaded`: HAProxy loaded the certificate without an OCSP slot (no `.ocsp` file at start);
  * `not-indexed`: HAProxy has a slot for a CertID the CertID index does not know (no warm or serve
  * scanned that certificate with this Redis prefix).
  */
-export type NotExportedReason = WithdrawReason | 'retired' | 'not-loaded' | 'not-indexed';
+export type NotExportedReason = WithdrawReason | 'no-ocsp-url' | 'retired' | 'not-loaded' | 'not-indexed';
 
 /** What one pass of an exporter did. */
 export interface ExportSyncReport {

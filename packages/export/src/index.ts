@@ -13,7 +13,7 @@ export { assignExportNames, exportNameOf, EXPORT_NAME_PATTERN, type ExportCertif
 
 // The exporters, and what drives them.
 export type { ExporterKind, ExportSyncReport, NotExportedReason, StapleExporter, StapleSource } from './exporter.js';
-export { NginxExporter, exportedSnippet, withdrawnSnippet, type NginxExporterOptions } from './nginx/nginx-exporter.js';
+export { NginxExporter, exportedSnippet, noOcspSnippet, withdrawnSnippet, type NginxExporterOptions } from './nginx/nginx-exporter.js';
 export { HaproxyDirExporter, type HaproxyDirExporterOptions } from './haproxy/haproxy-dir.js';
 export { HaproxySocketExporter, type HaproxySocketExporterOptions } from './haproxy/haproxy-socket.js';
 export { ContinuousExport, type ContinuousExportOptions, type SyncTrigger } from './continuous.js';

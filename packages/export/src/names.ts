@@ -9,12 +9,15 @@ import type { ExportProblem } from './errors.js';
 export interface ExportCertificate {
   fingerprint: string;
   paths: readonly string[];
+  /** A certificate without an OCSP URL: it gets the files that say so (nothing to staple), never a staple. */
+  noOcspUrl?: boolean;
 }
 
 /** An export name that became a file name: the certificate it is for, and the file it was named after. */
 export interface NamedCertificate {
   fingerprint: string;
   path: string;
+  noOcspUrl?: boolean;
 }
 
 /**
@@ -56,7 +59,9 @@ export function assignExportNames(certs: Iterable<ExportCertificate>): { names: 
         continue;
       }
       const claimants = claims.get(name) ?? [];
-      if (!claimants.some((c) => c.fingerprint === cert.fingerprint)) claimants.push({ fingerprint: cert.fingerprint, path });
+      if (!claimants.some((c) => c.fingerprint === cert.fingerprint)) {
+        claimants.push({ fingerprint: cert.fingerprint, path, ...(cert.noOcspUrl && { noOcspUrl: true }) });
+      }
       claims.set(name, claimants);
     }
   }

@@ -2,9 +2,9 @@
  * `staplewarm export nginx|haproxy`: one pass of the configured exporters over what Redis holds now,
  * then the nginx reload (once, when a file changed). `serve` runs the same exporters continuously.
  */
-import type { ExportProblem, ExportSyncReport, ReloadResult } from '@staplewarm/export';
+import type { ExportCertificate, ExportProblem, ExportSyncReport, ReloadResult } from '@staplewarm/export';
 import type { StapleLogger } from '@staplewarm/queue';
-import { scanCertificateStores } from '@staplewarm/scan';
+import { scanCertificateStores, type NoOcspLeaf } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { buildExporters, describeReport } from './exporters.js';
@@ -44,7 +44,7 @@ export async function runExport(redis: Redis, options: ExportOptions): Promise<E
         hash: config.certIdHash,
         maxFileBytes: config.maxCertFileBytes,
       });
-      const { problems } = nginx.setCertificates(scan.targets);
+      const { problems } = nginx.setCertificates([...scan.targets, ...withoutOcspUrl(scan.noOcspUrl)]);
       const report = await nginx.syncAll();
       const run: ExportRun = { kind: 'nginx', target: nginx.dir, report, problems, unusableFiles: scan.problems.length };
       if (config.nginxReloadCommand === undefined) run.reload = 'no-command';
@@ -71,6 +71,11 @@ export async function runExport(redis: Redis, options: ExportOptions): Promise<E
 /** Did every exporter do all it should (no failed file or push, no failed reload)? */
 export function exportSucceeded(runs: readonly ExportRun[]): boolean {
   return runs.every((run) => run.report.failed === 0 && (typeof run.reload !== 'object' || run.reload.ok));
+}
+
+/** Certificates without an OCSP URL get a snippet too (saying so), so every server block can include one. */
+export function withoutOcspUrl(leaves: readonly NoOcspLeaf[]): ExportCertificate[] {
+  return leaves.map((leaf) => ({ fingerprint: leaf.fingerprint, paths: [leaf.path], noOcspUrl: true }));
 }
 
 function reloadOutcome(result: ReloadResult | undefined): ExportRun['reload'] {

@@ -14,6 +14,8 @@ import { buildExporters, describeReport, exportConfigured } from './exporters.js
 export interface ServeExport {
   /** The certificates of an accepted scan (nginx names come from their paths). */
   certificates(targets: readonly ExportCertificate[]): void;
+  /** The certificates without an OCSP URL of the latest scan (their nginx snippets say so). */
+  withoutOcspUrl(leaves: readonly ExportCertificate[]): void;
   /** Subscribes and syncs everything once. */
   start(): Promise<void>;
   /** Syncs everything again (SIGHUP). */
@@ -50,11 +52,15 @@ export async function startServeExport(
       log.error({ err, kind }, `export ${kind}: pass failed; retrying at the next change or poll`);
     },
   });
+  let noOcspUrl: readonly ExportCertificate[] = [];
   return {
+    withoutOcspUrl: (leaves) => {
+      noOcspUrl = leaves;
+    },
     certificates: (targets) => {
       const nginx = exporters.nginx;
       if (!nginx) return;
-      const { problems, changedNames } = nginx.setCertificates(targets);
+      const { problems, changedNames } = nginx.setCertificates([...targets, ...noOcspUrl]);
       for (const problem of problems.slice(0, 20))
         log.warn({ path: problem.path, code: problem.code }, `export nginx: ${problem.path}: ${problem.detail}`);
       if (continuous.started && changedNames.length > 0) void continuous.run(nginx, 'certificates', () => nginx.syncNames(changedNames));

@@ -6,6 +6,7 @@ import { queuePrefix, type Config } from '../config.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
 import { CertIdIndexWriter, jobDataOf } from '../relay/index-writer.js';
 import { startWorker } from '../worker/run-worker.js';
+import { withoutOcspUrl } from '../export/run-export.js';
 import { startServeExport, type ServeExport } from '../export/serve-export.js';
 import { ScanLoop } from './scan-loop.js';
 import { scanForServe } from './scan-targets.js';
@@ -81,6 +82,7 @@ export async function startServe(redis: Redis, options: ServeOptions): Promise<S
     scan: async (previous, at) => {
       const scan = await scanForServe(options.certs, previous, { now: at, hash: config.certIdHash, maxFileBytes: config.maxCertFileBytes });
       await certIdIndex.write(scan.targets); // the relay's CertID index, while the scan has each issuer's name
+      exporting?.withoutOcspUrl(withoutOcspUrl(scan.report.noOcspUrl));
       return scan;
     },
     // Job data leaves out what only the index needs (BullMQ keeps one delayed job per certificate).

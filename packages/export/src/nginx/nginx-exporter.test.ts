@@ -120,6 +120,20 @@ describe('NginxExporter', () => {
     expect(exporter.nextDeadline()).toBeUndefined();
   });
 
+  it('gives a certificate without an OCSP URL a snippet that says so, so every server block can include one', async () => {
+    exporter.setCertificates([
+      ...certs,
+      { fingerprint: c.fingerprint, paths: ['/le/live/short-lived.test/fullchain.pem'], noOcspUrl: true },
+    ]);
+    source.reads = 0;
+    expect(await exporter.syncAll()).toMatchObject({ exported: 2, withdrawn: { 'no-ocsp-url': 1 }, changed: 3 });
+    expect(source.reads).toBe(2);
+    expect(snippet('short-lived.test')).toBe(
+      '# staplewarm export short-lived.test: the certificate names no OCSP responder; nothing to staple\n',
+    );
+    expect(existsSync(exporter.stapleFile('short-lived.test'))).toBe(false);
+  });
+
   it('refuses a directory nginx could not quote, and a missing one', async () => {
     expect(() => new NginxExporter({ dir: '/tmp/a"b', source, minValidityMs: MIN_VALIDITY, now: () => NOW })).toThrow(ExportError);
     expect(() => new NginxExporter({ dir: '/tmp/$x', source, minValidityMs: MIN_VALIDITY, now: () => NOW })).toThrow(/cannot quote/);

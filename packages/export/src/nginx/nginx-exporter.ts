@@ -164,6 +164,14 @@ export class NginxExporter implements StapleExporter {
 
   private async syncName(name: string, report: ExportSyncReport): Promise<void> {
     const cert = this.names.get(name);
+    if (cert?.noOcspUrl) {
+      let changed = await replaceFile(this.snippetFile(name), noOcspSnippet(name));
+      changed = (await removeFile(this.stapleFile(name))) || changed;
+      if (changed) report.changed++;
+      addWithdrawn(report, 'no-ocsp-url');
+      this.state.set(name, { fingerprint: cert.fingerprint });
+      return;
+    }
     const decision: ExportDecision = cert
       ? decideExport(await readStaple(this.options.source, cert.fingerprint), {
           now: this.options.now(),
@@ -199,6 +207,11 @@ export class NginxExporter implements StapleExporter {
 /** What the server block includes while a staple is handed over. The path is quoted (checked quotable). */
 export function exportedSnippet(name: string, fingerprint: string, stapleFile: string): string {
   return `# staplewarm export ${name} (certificate ${fingerprint}): a verified staple\nssl_stapling_file "${stapleFile}";\n`;
+}
+
+/** What it includes for a certificate without an OCSP URL: nothing to staple, ever. */
+export function noOcspSnippet(name: string): string {
+  return `# staplewarm export ${name}: the certificate names no OCSP responder; nothing to staple\n`;
 }
 
 /** What it includes otherwise: nothing nginx acts on, so it staples what it fetches itself, or nothing. */
