@@ -92,6 +92,8 @@ export interface Config {
   exportMinValiditySeconds: number;
   /** STAPLEWARM_EXPORT_DEBOUNCE_MS. How long the nginx exporter gathers changes before one reload. */
   exportDebounceMs: number;
+  /** STAPLEWARM_EXPORT_RELOAD_INTERVAL. Seconds at least between two nginx reloads under `serve`. */
+  exportReloadIntervalSeconds: number;
 }
 
 /** Flags as commander hands them over (all optional; undefined = not given). */
@@ -439,6 +441,12 @@ export const SETTINGS: Settings = {
     default: 1_000,
     help: 'export: ms the nginx exporter gathers changes before running the reload command once',
     parse: (raw, source) => wholeNumber(raw, source, 0, 600_000),
+  },
+  exportReloadIntervalSeconds: {
+    env: 'STAPLEWARM_EXPORT_RELOAD_INTERVAL',
+    default: 60,
+    help: 'export: seconds at least between two nginx reloads under serve (0 to 600; a fleet refreshing 50,000 staples changes one every few seconds)',
+    parse: (raw, source) => wholeNumber(raw, source, 0, 600),
   },
 };
 

@@ -67,6 +67,27 @@ describe('Reloader', () => {
     await reloader.close();
   });
 
+  it('leaves at least minIntervalMs between two reloads, however the changes come', async () => {
+    const starts: number[] = [];
+    const reloader = new Reloader({
+      command: `echo run >> '${runs}'`,
+      debounceMs: 10,
+      minIntervalMs: 400,
+      onResult: () => starts.push(performance.now()),
+    });
+    const until = performance.now() + 1_000;
+    while (performance.now() < until) {
+      reloader.request();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await vi.waitFor(() => expect(reloader.pending).toBe(false), { timeout: 3_000 });
+    // 1 s of changes every 20 ms: a reload at ~0, ~0.4, ~0.8 and one for the last changes, ~1.2 s.
+    expect(count()).toBeGreaterThanOrEqual(3);
+    expect(count()).toBeLessThanOrEqual(4);
+    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThan(350);
+    await reloader.close();
+  });
+
   it('flush runs the pending reload at once; close stops asking', async () => {
     const reloader = new Reloader({ command: `echo run >> '${runs}'`, debounceMs: 60_000 });
     expect(await reloader.flush()).toBeUndefined();

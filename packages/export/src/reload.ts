@@ -1,8 +1,8 @@
 /**
  * Runs the server's reload command once per batch of changes: a change asks for a reload, which runs
- * `debounceMs` later with every change made meanwhile; changes during a reload ask for one more. A
- * failed reload is retried every `retryMs` until one succeeds: until then the server staples what
- * it loaded last.
+ * `debounceMs` later (and not before `minIntervalMs` after the previous one started) with every
+ * change made meanwhile; changes during a reload ask for one more. A failed reload is retried every
+ * `retryMs` until one succeeds: until then the server staples what it loaded last.
  */
 import { spawn } from 'node:child_process';
 import { ExportError } from './errors.js';
@@ -12,6 +12,12 @@ export interface ReloaderOptions {
   command: string;
   /** @defaultValue 1000 */
   debounceMs?: number;
+  /**
+   * At least this long between the starts of two reloads (a failed one's retry excepted): a fleet
+   * refreshing 50,000 staples over days changes one every few seconds, and each nginx reload
+   * starts new workers while the old ones drain. @defaultValue 0
+   */
+  minIntervalMs?: number;
   /** A reload taking longer is killed and counts as failed. @defaultValue 60000 */
   timeoutMs?: number;
   /** @defaultValue 30000 */
@@ -69,6 +75,8 @@ export class Reloader {
   private again = false;
   private closed = false;
   private lastResult: ReloadResult | undefined;
+  /** When the last reload started (performance.now()), for `minIntervalMs`. */
+  private lastStart: number | undefined;
 
   constructor(private readonly options: ReloaderOptions) {}
 
@@ -84,7 +92,8 @@ export class Reloader {
       this.timer = undefined;
     }
     this.timerIsRetry = false;
-    this.timer ??= setTimeout(() => void this.runNow(), this.options.debounceMs ?? 1_000);
+    const spacing = this.lastStart === undefined ? 0 : this.lastStart + (this.options.minIntervalMs ?? 0) - performance.now();
+    this.timer ??= setTimeout(() => void this.runNow(), Math.max(this.options.debounceMs ?? 1_000, spacing));
   }
 
   /** Is a reload asked for or running? */
@@ -118,6 +127,7 @@ export class Reloader {
   private async runNow(): Promise<ReloadResult> {
     this.timer = undefined;
     this.again = false;
+    this.lastStart = performance.now();
     this.running = runReloadCommand(this.options.command, this.options.timeoutMs ?? 60_000);
     const result = await this.running;
     this.running = undefined;

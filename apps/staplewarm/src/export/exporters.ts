@@ -45,6 +45,7 @@ export async function buildExporters(
       ? new Reloader({
           command,
           debounceMs: config.exportDebounceMs,
+          minIntervalMs: config.exportReloadIntervalSeconds * 1000,
           onResult: (result) => {
             metrics?.exportReloaded(result.ok);
             if (result.ok) log.info({ ms: Math.round(result.ms) }, 'export nginx: reloaded');
