@@ -3,7 +3,7 @@
  * repository's own staplewarm bin, which verify requires to exist and be executable), and the
  * units keep the promises docs/operations.md makes about them.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,29 @@ describe('deploy/systemd units', () => {
     expect(values(env, 'STAPLEWARM_REDIS_PASSWORD_FILE')).toEqual(['/etc/staplewarm/redis-password']);
   });
 
+  it('exports from serve with settings that exist, to a directory the sandbox lets it write, reloading through polkit', () => {
+    const dropIn = readFileSync(path.join(SYSTEMD_DIR, 'staplewarm-scanner.service.d/export.conf'), 'utf8');
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const variables = [...dropIn.matchAll(/^#?Environment="?(STAPLEWARM_[A-Z_]+)=/gm)].map((m) => m[1] ?? '');
+    expect(variables).toEqual([
+      'STAPLEWARM_NGINX_DIR',
+      'STAPLEWARM_NGINX_RELOAD_COMMAND',
+      'STAPLEWARM_HAPROXY_SOCKET',
+      'STAPLEWARM_HAPROXY_DIR',
+    ]);
+    for (const variable of variables) expect(readme, variable).toContain(`| \`${variable}\``);
+    // ProtectSystem=strict leaves only the StateDirectory writable: the export must go there.
+    expect(values(dropIn, 'StateDirectory')).toEqual(['staplewarm/nginx']);
+    expect(values(dropIn, 'Environment')).toContain('STAPLEWARM_NGINX_DIR=/var/lib/staplewarm/nginx');
+    const rules = readFileSync(path.join(SYSTEMD_DIR, 'staplewarm-reload-nginx.rules'), 'utf8');
+    expect(rules).toContain('action.lookup("verb") === "reload"');
+    expect(rules).toContain('subject.user === "staplewarm"');
+    // HAProxy's drop-in: a failed export must not keep HAProxy down ("-"), and no password on the command line.
+    const haproxy = readFileSync(path.join(SYSTEMD_DIR, 'haproxy.service.d/staplewarm.conf'), 'utf8');
+    expect(values(haproxy, 'ExecStartPre')).toEqual([`-${INSTALLED_BIN} export haproxy --dir /etc/haproxy/certs`]);
+    expect(values(haproxy, 'EnvironmentFile')).toEqual(['-/etc/staplewarm/staplewarm.env']);
+  });
+
   describe.skipIf(missing(TOOLS.systemdAnalyze))('systemd-analyze verify', () => {
     let dir: string;
     beforeAll(() => {
@@ -86,6 +109,25 @@ describe('deploy/systemd units', () => {
       });
       const result = run('systemd-analyze', ['verify', '--man=no', ...files]);
       const ours = result.stderr.split('\n').filter((line) => line.includes('staplewarm'));
+      expect(ours, result.stderr).toEqual([]);
+      expect(result.status, result.stderr).toBe(0);
+    });
+
+    it('accepts the drop-ins: the scanner exporting to nginx, HAProxy exporting before it starts', () => {
+      const scanner = path.join(dir, 'with-export', 'staplewarm-scanner.service');
+      mkdirSync(`${scanner}.d`, { recursive: true });
+      writeFileSync(scanner, unit('staplewarm-scanner.service').replaceAll(INSTALLED_BIN, REPO_BIN));
+      copyFileSync(path.join(SYSTEMD_DIR, 'staplewarm-scanner.service.d/export.conf'), path.join(`${scanner}.d`, 'export.conf'));
+      // A stand-in for Debian's haproxy.service (verify needs the unit the drop-in extends).
+      const haproxy = path.join(dir, 'with-export', 'haproxy.service');
+      mkdirSync(`${haproxy}.d`, { recursive: true });
+      writeFileSync(haproxy, '[Unit]\nDescription=HAProxy stand-in\n[Service]\nExecStart=/bin/true\n');
+      writeFileSync(
+        path.join(`${haproxy}.d`, 'staplewarm.conf'),
+        readFileSync(path.join(SYSTEMD_DIR, 'haproxy.service.d/staplewarm.conf'), 'utf8').replaceAll(INSTALLED_BIN, REPO_BIN),
+      );
+      const result = run('systemd-analyze', ['verify', '--man=no', scanner, haproxy]);
+      const ours = result.stderr.split('\n').filter((line) => /staplewarm|export\.conf|haproxy/.test(line));
       expect(ours, result.stderr).toEqual([]);
       expect(result.status, result.stderr).toBe(0);
     });
