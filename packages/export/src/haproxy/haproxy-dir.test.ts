@@ -61,6 +61,15 @@ describe('HaproxyDirExporter', () => {
     expect(readFileSync(join(dir, 'b.pem.ocsp'))).toHaveLength(0);
   });
 
+  it('forgets the deadline of a certificate file that left the directory', async () => {
+    const haproxy = exporter();
+    await haproxy.syncAll();
+    expect(haproxy.nextDeadline()).toBe(NOW + DAY - MIN_VALIDITY);
+    rmSync(join(dir, 'b.pem'));
+    await haproxy.syncAll();
+    expect(haproxy.nextDeadline()).toBe(NOW + 7 * DAY - MIN_VALIDITY);
+  });
+
   it('reports a file without a certificate, too large, or not regular, by path, and exports the others', async () => {
     writeFileSync(join(dir, 'key-only.pem'), privateKeyPem(p.issued[0]?.key ?? p.pki.issuer.key));
     writeFileSync(join(dir, 'huge.pem'), Buffer.alloc(70_000, 0x41));

@@ -58,7 +58,8 @@ export class HaproxyDirExporter implements StapleExporter {
     });
     this.files = found.sort((a, b) => (a.path < b.path ? -1 : 1));
     this.problemsFound = problems.sort((a, b) => (a.path < b.path ? -1 : 1));
-    for (const path of this.withdrawAt.keys()) if (!this.files.some((f) => f.path === path)) this.withdrawAt.delete(path);
+    const listed = new Set(this.files.map((f) => f.path));
+    for (const path of this.withdrawAt.keys()) if (!listed.has(path)) this.withdrawAt.delete(path);
   }
 
   async syncAll(): Promise<ExportSyncReport> {

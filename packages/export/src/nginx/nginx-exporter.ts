@@ -101,11 +101,6 @@ export class NginxExporter implements StapleExporter {
     return this.problemsFound;
   }
 
-  /** The export name of each certificate (fingerprint -> names). */
-  namesOf(fingerprint: string): string[] {
-    return [...this.names].filter(([, c]) => c.fingerprint === fingerprint).map(([name]) => name);
-  }
-
   stapleFile(name: string): string {
     return join(this.dir, `${name}.der`);
   }
