@@ -21,7 +21,6 @@ import {
   exportNginx,
   nginxConfigTest,
   startExportNginx,
-  warmShortFleet,
   writeExportNginxConf,
   type ExportNginx,
 } from './nginx-harness.js';
@@ -235,7 +234,7 @@ describe.skipIf(skip)('export nginx: a staple about to expire', () => {
     requireCommands(missing);
     redis = await connectTestRedis();
     // Responses valid one hour: ~59 minutes left after the warm.
-    fleet = await warmShortFleet({ count: 1, label: 'expiring', validityHours: 1 });
+    fleet = await warmFleet({ count: 1, label: 'expiring', validityHours: 1 });
   }, 180_000);
 
   afterAll(async () => {

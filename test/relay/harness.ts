@@ -57,6 +57,8 @@ export interface FleetOptions {
   label: string;
   /** Simulator latency, ms. */
   latencyMs?: number;
+  /** How long the simulator's responses are valid (nextUpdate - thisUpdate), hours. @defaultValue 168 */
+  validityHours?: number;
 }
 
 /** Generates a PKI, starts its simulator and runs `staplewarm warm` over it into a fresh prefix. */
@@ -70,7 +72,12 @@ export async function warmFleet(options: FleetOptions): Promise<Fleet> {
     ocspUrls: [`http://127.0.0.1:${port}/`],
     revoked: options.revoked ?? [],
   });
-  const sim = await startResponder({ pkiDir, port, ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
+  const sim = await startResponder({
+    pkiDir,
+    port,
+    ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
+    ...(options.validityHours ? { validityHours: options.validityHours } : {}),
+  });
   const prefix = testPrefix(`relay-${options.label}`);
   const warm = await runCli(
     ['warm', '--certs', join(pkiDir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--rate', '0', '--json'],

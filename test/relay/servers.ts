@@ -3,7 +3,7 @@
  * stapling from the relay the way an operator would set them up (README "Relay for nginx/Apache").
  * Started as children in their own process group; stopped by that handle only.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +28,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function start(binary: string, args: string[], dir: string, port: number, errorLogPath: string): Promise<RunningServer> {
+/** A server started by `startServerProcess`: also its pid and process (SIGHUP to nginx's reloads it). */
+export interface ServerProcess extends RunningServer {
+  pid: number;
+  child: ChildProcess;
+}
+
+/**
+ * Starts a server in the foreground as the leader of its own process group (so `stop` ends it and
+ * its workers, and nothing else) and waits for `port`; a failure shows its error log.
+ */
+export async function startServerProcess(binary: string, args: string[], port: number, errorLogPath: string): Promise<ServerProcess> {
   let output = '';
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -40,8 +50,33 @@ async function start(binary: string, args: string[], dir: string, port: number, 
     await stopProcess(child);
     throw new Error(`${(err as Error).message}\n${await errorLog()}`);
   }
-  void dir;
-  return { port, errorLog, stop: () => stopProcess(child, 'SIGTERM') };
+  if (child.pid === undefined) throw new Error(`${binary} has no pid`);
+  return { port, pid: child.pid, child, errorLog, stop: () => stopProcess(child, 'SIGTERM') };
+}
+
+/** An unprivileged nginx.conf in `dir` (pid, logs and temp paths inside it) around `servers` (server blocks). */
+export function nginxConf(dir: string, servers: string, header = 'test/relay/servers.ts'): string {
+  return `# ${header}
+worker_processes 1;
+error_log ${join(dir, 'error.log')} info;
+pid ${dir}/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/tmp/body;
+    proxy_temp_path ${dir}/tmp/proxy;
+    fastcgi_temp_path ${dir}/tmp/fastcgi;
+    uwsgi_temp_path ${dir}/tmp/uwsgi;
+    scgi_temp_path ${dir}/tmp/scgi;
+${servers}
+}
+`;
+}
+
+/** nginx in the foreground on `<dir>/nginx.conf` (the child is the master). */
+export function startNginxProcess(dir: string, port: number): Promise<ServerProcess> {
+  const errorLog = join(dir, 'error.log');
+  return startServerProcess(NGINX, ['-p', dir, '-c', 'nginx.conf', '-e', errorLog, '-g', 'daemon off;'], port, errorLog);
 }
 
 /**
@@ -53,20 +88,7 @@ async function start(binary: string, args: string[], dir: string, port: number, 
 export async function startNginx(dir: string, site: Site, relayUrl: string, trustedPem: string): Promise<RunningServer> {
   await mkdir(join(dir, 'tmp'), { recursive: true });
   const port = await freePort();
-  const errorLog = join(dir, 'error.log');
-  const conf = `# test/relay/servers.ts
-worker_processes 1;
-error_log ${errorLog} info;
-pid ${dir}/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path ${dir}/tmp/body;
-    proxy_temp_path ${dir}/tmp/proxy;
-    fastcgi_temp_path ${dir}/tmp/fastcgi;
-    uwsgi_temp_path ${dir}/tmp/uwsgi;
-    scgi_temp_path ${dir}/tmp/scgi;
-    server {
+  const server = `    server {
         listen 127.0.0.1:${port} ssl;
         server_name ${site.name};
         ssl_certificate ${site.fullchainPem};
@@ -76,11 +98,9 @@ http {
         ssl_trusted_certificate ${trustedPem};
         ssl_stapling_responder ${relayUrl};
         location / { return 200 "ok\\n"; }
-    }
-}
-`;
-  await writeFile(join(dir, 'nginx.conf'), conf);
-  return start(NGINX, ['-p', dir, '-c', 'nginx.conf', '-e', errorLog, '-g', 'daemon off;'], dir, port, errorLog);
+    }`;
+  await writeFile(join(dir, 'nginx.conf'), nginxConf(dir, server));
+  return startNginxProcess(dir, port);
 }
 
 /**
@@ -123,5 +143,5 @@ SSLStaplingCache shmcb:${dir}/stapling(128000)
 </VirtualHost>
 `;
   await writeFile(join(dir, 'httpd.conf'), conf);
-  return start(APACHE, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], dir, port, errorLog);
+  return startServerProcess(APACHE, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], port, errorLog);
 }
