@@ -4,3 +4,4 @@ export * from './services.js';
 export * from './openssl-pki.js';
 export * from './redis-server.js';
 export * from './passworded-redis.js';
+export * from './haproxy.js';

@@ -2,20 +2,18 @@
 // from the simulator, a crt directory where one certificate has a .ocsp file (so an OCSP slot) and
 // the other has none, and `openssl s_client -status` to see the staple HAProxy then serves.
 // Without HAProxy the suite skips locally and fails under CI=true.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certIdFor, parseCertificates } from '@staplewarm/ocsp';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
-import { freePort } from '@staplewarm/testing';
+import { HAPROXY, freePort, startHaproxy, writeHaproxyConfig, type RunningHaproxy } from '@staplewarm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyCli, HaproxyCliError } from './cli.js';
 
-const HAPROXY = '/usr/sbin/haproxy';
 const haveHaproxy = existsSync(HAPROXY);
 const inCi = process.env.CI === 'true';
 if (!haveHaproxy && !inCi) console.warn(`cli.haproxy.test.ts skipped: no ${HAPROXY} (under CI=true this fails)`);
@@ -36,60 +34,12 @@ async function run(command: string, args: readonly string[], timeoutMs = 15_000)
   return { code, output };
 }
 
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Stops the haproxy started here, by its own pid (it leads its process group: `detached`); SIGKILL after 5 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (exited(child) || child.pid === undefined) return;
-  const done = once(child, 'exit');
-  const pid = child.pid;
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // already gone between the check and the signal
-    }
-  };
-  kill('SIGTERM');
-  const timer = setTimeout(() => kill('SIGKILL'), 5_000);
-  await done;
-  clearTimeout(timer);
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Waits until the runtime API answers and the TLS port accepts, or throws with haproxy's output. */
-async function waitForHaproxy(child: ChildProcess, cli: HaproxyCli, tlsPort: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (exited(child)) throw new Error(`haproxy exited (${String(child.exitCode ?? child.signalCode)}): ${output()}`);
-    const up = await cli.showInfo().then(
-      () => true,
-      () => false,
-    );
-    if (up && (await accepts(tlsPort))) return;
-    if (Date.now() > deadline) throw new Error(`haproxy not ready in 15 s: ${output()}`);
-    await sleep(50);
-  }
-}
-
 describe.skipIf(!haveHaproxy && !inCi)('HaproxyCli against HAProxy 2.6', () => {
   let dir = '';
   let pkiDir = '';
   let manifest: PkiManifest;
   let responder: Responder | undefined;
-  let haproxy: ChildProcess | undefined;
-  let haproxyOutput = '';
+  let haproxy: RunningHaproxy | undefined;
   let cli: HaproxyCli;
   let tlsPort = 0;
   let certsDir = '';
@@ -129,30 +79,13 @@ describe.skipIf(!haveHaproxy && !inCi)('HaproxyCli against HAProxy 2.6', () => {
     // Empty is enough: HAProxy warns it cannot parse it, but makes the certificate's OCSP slot.
     await writeFile(join(certsDir, `${slotted.name}.pem.ocsp`), '');
 
-    const socket = join(dir, 'admin.sock');
-    const config = [
-      'global',
-      `    stats socket ${socket} level admin`,
-      'defaults',
-      '    mode http',
-      '    timeout connect 5s',
-      '    timeout client 5s',
-      '    timeout server 5s',
-      'frontend fe',
-      `    bind 127.0.0.1:${tlsPort} ssl crt ${certsDir}/`,
-      '    http-request return status 200 content-type text/plain string ok',
-      '',
-    ].join('\n');
-    await writeFile(join(dir, 'haproxy.cfg'), config);
-    haproxy = spawn(HAPROXY, ['-f', join(dir, 'haproxy.cfg'), '-db'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    haproxy.stdout?.setEncoding('utf8').on('data', (chunk: string) => (haproxyOutput += chunk));
-    haproxy.stderr?.setEncoding('utf8').on('data', (chunk: string) => (haproxyOutput += chunk));
-    cli = new HaproxyCli(socket);
-    await waitForHaproxy(haproxy, cli, tlsPort, () => haproxyOutput);
+    await writeHaproxyConfig(dir, certsDir, tlsPort);
+    haproxy = await startHaproxy(dir, tlsPort);
+    cli = new HaproxyCli(haproxy.socket);
   });
 
   afterAll(async () => {
-    if (haproxy !== undefined) await stop(haproxy);
+    await haproxy?.stop();
     await responder?.close();
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
