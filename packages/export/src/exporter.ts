@@ -1,5 +1,5 @@
 /** What every exporter is to the code that drives it (`export` once, `serve` continuously). */
-import type { StoredStaple, WithdrawReason } from './decision.js';
+import type { ExportDecision, StoredStaple, WithdrawReason } from './decision.js';
 
 /** Where staples are read: `StapleStore` (Redis contract v1) is one. */
 export interface StapleSource {
@@ -74,6 +74,37 @@ export interface StapleExporter {
   poll?(): Promise<ExportSyncReport | undefined>;
   /** Waits for what it started (a reload); stops. */
   close(): Promise<void>;
+}
+
+/** Counts what was decided for one certificate: handed over (revoked or not), or withdrawn and why. */
+export function countDecision(report: ExportSyncReport, decision: ExportDecision): void {
+  if (decision.action === 'withdraw') {
+    addWithdrawn(report, decision.reason);
+    return;
+  }
+  report.exported++;
+  if (decision.status === 'revoked') report.revoked++;
+}
+
+/**
+ * One pass of an exporter over `items`, `width` at a time: `each` counts into the pass's report, and
+ * an error is that item's failure (named by `label`) while the others go on.
+ */
+export async function exportPass<T>(
+  items: readonly T[],
+  width: number,
+  label: (item: T) => string,
+  each: (item: T, report: ExportSyncReport) => Promise<void>,
+): Promise<ExportSyncReport> {
+  const report = emptyReport();
+  await forEachLimited(items, width, async (item) => {
+    try {
+      await each(item, report);
+    } catch (err) {
+      addFailure(report, `${label(item)}: ${(err as Error).message}`);
+    }
+  });
+  return report;
 }
 
 /** Runs `task` over `items`, `width` at a time, in order of start. */

@@ -8,9 +8,8 @@
  */
 import { decideExport } from '../decision.js';
 import {
-  addFailure,
-  addWithdrawn,
-  emptyReport,
+  countDecision,
+  exportPass,
   forEachLimited,
   readStaple,
   type ExportSyncReport,
@@ -83,28 +82,22 @@ export class HaproxyDirExporter implements StapleExporter {
 
   async close(): Promise<void> {}
 
-  private async sync(files: readonly CrtFile[]): Promise<ExportSyncReport> {
-    const report = emptyReport();
-    await forEachLimited(files, this.options.width ?? 32, async (file) => {
-      try {
+  private sync(files: readonly CrtFile[]): Promise<ExportSyncReport> {
+    return exportPass(
+      files,
+      this.options.width ?? 32,
+      (file) => `${file.path}.ocsp`,
+      async (file, report) => {
         const decision = decideExport(await readStaple(this.options.source, file.fingerprint), {
           now: this.options.now(),
           minValidityMs: this.options.minValidityMs,
         });
         const bytes = decision.action === 'export' ? decision.der : Buffer.alloc(0);
         if (await replaceFile(`${file.path}.ocsp`, bytes)) report.changed++;
-        if (decision.action === 'export') {
-          report.exported++;
-          if (decision.status === 'revoked') report.revoked++;
-          this.withdrawAt.set(file.path, decision.withdrawAt);
-        } else {
-          addWithdrawn(report, decision.reason);
-          this.withdrawAt.delete(file.path);
-        }
-      } catch (err) {
-        addFailure(report, `${file.path}.ocsp: ${(err as Error).message}`);
-      }
-    });
-    return report;
+        countDecision(report, decision);
+        if (decision.action === 'export') this.withdrawAt.set(file.path, decision.withdrawAt);
+        else this.withdrawAt.delete(file.path);
+      },
+    );
   }
 }

@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import type { CertIdIndex } from '@staplewarm/store';
 import { decideExport } from '../decision.js';
 import {
-  addFailure,
   addWithdrawn,
+  countDecision,
   emptyReport,
+  exportPass,
   forEachLimited,
   readStaple,
   type ExportSyncReport,
@@ -116,35 +117,31 @@ export class HaproxySocketExporter implements StapleExporter {
     for (const key of this.pushed.keys()) if (!live.has(key)) this.pushed.delete(key);
   }
 
-  private async sync(slots: readonly Slot[]): Promise<ExportSyncReport> {
-    const report = emptyReport();
-    await forEachLimited(slots, this.options.width ?? 4, async ({ entry, fingerprint }) => {
-      if (!fingerprint) {
-        addWithdrawn(report, 'not-indexed');
-        return;
-      }
-      try {
+  private sync(slots: readonly Slot[]): Promise<ExportSyncReport> {
+    return exportPass(
+      slots,
+      this.options.width ?? 4,
+      ({ entry, fingerprint }) => `serial ${entry.serial} (certificate ${fingerprint ?? 'not indexed'})`,
+      async ({ entry, fingerprint }, report) => {
+        if (!fingerprint) {
+          addWithdrawn(report, 'not-indexed');
+          return;
+        }
         const decision = decideExport(await readStaple(this.options.source, fingerprint), {
           now: this.options.now(),
           minValidityMs: this.options.minValidityMs,
           sha1CertIdOnly: true,
         });
-        if (decision.action === 'withdraw') {
-          addWithdrawn(report, decision.reason);
-          return;
+        if (decision.action === 'export') {
+          const digest = createHash('sha256').update(decision.der).digest('hex');
+          if (this.pushed.get(entry.certIdHex) !== digest) {
+            await this.options.cli.setOcspResponse(decision.der);
+            this.pushed.set(entry.certIdHex, digest);
+            report.changed++;
+          }
         }
-        const digest = createHash('sha256').update(decision.der).digest('hex');
-        if (this.pushed.get(entry.certIdHex) !== digest) {
-          await this.options.cli.setOcspResponse(decision.der);
-          this.pushed.set(entry.certIdHex, digest);
-          report.changed++;
-        }
-        report.exported++;
-        if (decision.status === 'revoked') report.revoked++;
-      } catch (err) {
-        addFailure(report, `serial ${entry.serial} (certificate ${fingerprint}): ${(err as Error).message}`);
-      }
-    });
-    return report;
+        countDecision(report, decision);
+      },
+    );
   }
 }

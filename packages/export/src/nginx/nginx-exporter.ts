@@ -11,13 +11,12 @@
  * The reload command runs once per batch of changes, and before any exported file's expiry.
  */
 import { join, resolve } from 'node:path';
-import { decideExport, type ExportDecision } from '../decision.js';
+import { decideExport } from '../decision.js';
 import { ExportError } from '../errors.js';
 import {
-  addFailure,
   addWithdrawn,
-  emptyReport,
-  forEachLimited,
+  countDecision,
+  exportPass,
   readStaple,
   type ExportSyncReport,
   type StapleExporter,
@@ -145,57 +144,52 @@ export class NginxExporter implements StapleExporter {
   }
 
   private async sync(names: readonly string[]): Promise<ExportSyncReport> {
-    const report = emptyReport();
-    await forEachLimited(names, this.options.width ?? 32, async (name) => {
-      try {
-        await this.syncName(name, report);
-      } catch (err) {
-        addFailure(report, `${name}: ${(err as Error).message}`);
-      }
-    });
+    const report = await exportPass(
+      names,
+      this.options.width ?? 32,
+      (name) => name,
+      (name, pass) => this.syncName(name, pass),
+    );
     if (report.changed > 0) this.options.reloader?.request();
     return report;
   }
 
   private async syncName(name: string, report: ExportSyncReport): Promise<void> {
     const cert = this.names.get(name);
-    if (cert?.noOcspUrl) {
-      let changed = await replaceFile(this.snippetFile(name), noOcspSnippet(name));
-      changed = (await removeFile(this.stapleFile(name))) || changed;
-      if (changed) report.changed++;
+    if (!cert) {
+      if (await this.withdrawFiles(name, withdrawnSnippet(name))) report.changed++;
+      addWithdrawn(report, 'retired');
+      this.retired.delete(name);
+      this.state.delete(name);
+      return;
+    }
+    if (cert.noOcspUrl) {
+      if (await this.withdrawFiles(name, noOcspSnippet(name))) report.changed++;
       addWithdrawn(report, 'no-ocsp-url');
       this.state.set(name, { fingerprint: cert.fingerprint });
       return;
     }
-    const decision: ExportDecision = cert
-      ? decideExport(await readStaple(this.options.source, cert.fingerprint), {
-          now: this.options.now(),
-          minValidityMs: this.options.minValidityMs,
-        })
-      : { action: 'withdraw', reason: 'no-staple', detail: 'the certificate is no longer in the certificate stores' };
-    if (decision.action === 'export' && cert) {
+    const decision = decideExport(await readStaple(this.options.source, cert.fingerprint), {
+      now: this.options.now(),
+      minValidityMs: this.options.minValidityMs,
+    });
+    if (decision.action === 'export') {
       // The staple first, then the snippet that points at it: a reload in between finds both.
       let changed = await replaceFile(this.stapleFile(name), decision.der);
       changed = (await replaceFile(this.snippetFile(name), exportedSnippet(name, cert.fingerprint, this.stapleFile(name)))) || changed;
       if (changed) report.changed++;
-      report.exported++;
-      if (decision.status === 'revoked') report.revoked++;
       this.state.set(name, { fingerprint: cert.fingerprint, withdrawAt: decision.withdrawAt });
-      return;
-    }
-    if (decision.action === 'export') return;
-    // The snippet first: a reload in between must not point at a removed file.
-    let changed = await replaceFile(this.snippetFile(name), withdrawnSnippet(name));
-    changed = (await removeFile(this.stapleFile(name))) || changed;
-    if (changed) report.changed++;
-    if (cert) {
-      addWithdrawn(report, decision.reason);
-      this.state.set(name, { fingerprint: cert.fingerprint });
     } else {
-      addWithdrawn(report, 'retired');
-      this.retired.delete(name);
-      this.state.delete(name);
+      if (await this.withdrawFiles(name, withdrawnSnippet(name))) report.changed++;
+      this.state.set(name, { fingerprint: cert.fingerprint });
     }
+    countDecision(report, decision);
+  }
+
+  /** Points the snippet at nothing, then removes the staple file: a reload in between never names a missing file. */
+  private async withdrawFiles(name: string, snippet: string): Promise<boolean> {
+    const changed = await replaceFile(this.snippetFile(name), snippet);
+    return (await removeFile(this.stapleFile(name))) || changed;
   }
 }
 
