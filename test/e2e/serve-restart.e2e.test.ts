@@ -21,9 +21,13 @@ import {
 
 const COUNT = 1_500;
 
-/** Forwards OCSP requests to the simulator and counts them by request (base64 DER, GET or POST). */
-async function startCountingProxy(port: number, upstreamPort: number): Promise<{ counts: Map<string, number>; server: Server }> {
+/** Forwards OCSP requests to the simulator and counts them by request (base64 DER, GET or POST), with their times. */
+async function startCountingProxy(
+  port: number,
+  upstreamPort: number,
+): Promise<{ counts: Map<string, number>; times: Map<string, number[]>; server: Server }> {
   const counts = new Map<string, number>();
+  const times = new Map<string, number[]>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -31,6 +35,7 @@ async function startCountingProxy(port: number, upstreamPort: number): Promise<{
       const body = Buffer.concat(chunks);
       const key = req.method === 'GET' ? decodeURIComponent((req.url ?? '/').slice(1)) : body.toString('base64');
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      times.set(key, [...(times.get(key) ?? []), Date.now()]);
       const upstream = request(
         { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
@@ -43,12 +48,12 @@ async function startCountingProxy(port: number, upstreamPort: number): Promise<{
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { counts, server };
+  return { counts, times, server };
 }
 
 describe('serve restarted after SIGKILL mid cold start', () => {
   let fx: ServeFixture;
-  let proxy: { counts: Map<string, number>; server: Server };
+  let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
   let serve: ServeProcess | undefined;
   const prefix = testPrefix('serve-restart');
   const pairPrefix = testPrefix('serve-pair');
@@ -102,12 +107,23 @@ describe('serve restarted after SIGKILL mid cold start', () => {
 
   it('fetches each certificate once when two serve processes share one Redis', async () => {
     proxy.counts.clear();
+    proxy.times.clear();
     const pair = [start(pairPrefix), start(pairPrefix)];
     try {
       await Promise.all(pair.map((p) => p.ready()));
       await waitForStapled(fx.redis, pairPrefix, fps(), 40_000, 'the shared cold start');
       await new Promise((r) => setTimeout(r, 1_000)); // room for a duplicate to show up
-      expect(new Set(await fetchesPerCertificate())).toEqual(new Set([1]));
+      // On failure, say when each duplicate was fetched and what its meta recorded (a retried error?).
+      const twice = [...(await targetsOf(join(fx.dir, 'live'))).values()].filter((t) => (proxy.counts.get(t.request) ?? 0) > 1);
+      const detail = await Promise.all(
+        twice
+          .slice(0, 5)
+          .map(
+            async (t) =>
+              `${t.fingerprint} at ${String(proxy.times.get(t.request))}: ${JSON.stringify(await fx.redis.hgetall(`${pairPrefix}meta:${t.fingerprint}`))}`,
+          ),
+      );
+      expect(new Set(await fetchesPerCertificate()), `${twice.length} fetched twice, e.g.\n${detail.join('\n')}`).toEqual(new Set([1]));
     } finally {
       await Promise.all(pair.map((p) => p.stop()));
     }
