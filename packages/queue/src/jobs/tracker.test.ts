@@ -51,6 +51,33 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     }
   });
 
+  it('does not take a job still waiting, or handed back with a delay, for gone when it checks the queues', async () => {
+    const prefix = `${ctx.bull}-waiting`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue });
+    try {
+      const targets = [target('w'), target('x')];
+      const routes = await queue.route(targets);
+      await tracker.track(routes);
+      const hostQueue = queue.queueOf('127.0.0.1:9');
+      await queue.enqueue([targets[0]!], { routes }); // no worker: it waits
+      // The other is delayed, as a job handed back after a 429 is.
+      await hostQueue.add('staple', targets[1]!, { jobId: targets[1]!.fingerprint, delay: 60_000 });
+      // About ten checks of the queues (every 50 ms) before the deadline.
+      const settled = await tracker.wait({ idleCheckMs: 50, signal: AbortSignal.timeout(600) });
+      expect(settled.size).toBe(0);
+      expect(await hostQueue.getJobState(targets[1]!.fingerprint)).toBe('delayed');
+      // Removed behind the tracker's back (what removeOnComplete does): gone at the next check.
+      await hostQueue.remove(targets[0]!.fingerprint);
+      const after = await tracker.wait({ idleCheckMs: 50, signal: AbortSignal.timeout(1_000) });
+      expect([...after.values()]).toEqual([{ id: targets[0]!.fingerprint, state: 'gone' }]);
+      expect(tracker.unsettled()).toEqual([targets[1]!.fingerprint]);
+    } finally {
+      await tracker.close();
+      await queue.close();
+    }
+  });
+
   it('resolves with every settlement when a worker elsewhere finishes the jobs before the deadline', async () => {
     const prefix = `${ctx.bull}-done`;
     const queue = new StapleQueue({ connection: ctx.redis, prefix });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanError } from '../errors.js';
-import { scanInThread } from './host.js';
+import { SCAN_THREAD_LIMITS, scanInThread } from './host.js';
 
 const input = { now: Date.now(), hash: 'sha1' as const, maxFileBytes: 1_048_576, batchSize: 500 };
 const protocol = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'thread', 'protocol.js')).href;
@@ -94,6 +94,23 @@ describe('scanInThread', () => {
     });
     await expect(scan).rejects.toMatchObject({ code: 'worker-failed' });
     await expect(scan).rejects.toThrow(/^the scan thread failed: .*out of memory/i);
+  });
+
+  it('runs the thread with a small young generation unless told otherwise, keeping a limit it is given', async () => {
+    // The thread reports its own limits through a count the report carries.
+    const reports = script(
+      'limits',
+      `import { resourceLimits } from 'node:worker_threads';\n` +
+        `parentPort.postMessage({ type: 'done', collected: { noOcspUrl: [], problems: [], filesRead: resourceLimits.maxYoungGenerationSizeMb, keyFilesSkipped: resourceLimits.maxOldGenerationSizeMb, leaves: 0, morePaths: [] } });`,
+    );
+    const byDefault = await scanInThread({ ...input, paths: [] }, undefined, { stallTimeoutMs: 0, script: reports });
+    expect(byDefault.filesRead).toBe(SCAN_THREAD_LIMITS.maxYoungGenerationSizeMb);
+    const given = await scanInThread({ ...input, paths: [] }, undefined, {
+      stallTimeoutMs: 0,
+      script: reports,
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
+    expect([given.filesRead, given.keyFilesSkipped]).toEqual([SCAN_THREAD_LIMITS.maxYoungGenerationSizeMb, 512]);
   });
 
   it('rejects with scan-stalled naming the file when the thread blocks in a read, refuses to scan again while it is blocked, and scans once it is free', async () => {

@@ -12,9 +12,19 @@ export interface ThreadOptions {
   keepTargets?: boolean;
   /** The thread's script. @defaultValue the built scan-worker.js (tests swap it) */
   script?: URL;
-  /** The thread's heap limits (tests make it run out). */
+  /** The thread's heap limits (tests make it run out). @defaultValue SCAN_THREAD_LIMITS */
   resourceLimits?: ResourceLimits;
 }
+
+/**
+ * The scan thread's young generation, capped: what it keeps is small (a directory's listing, the
+ * leaves waiting for an issuer) and what it makes is short-lived garbage (each file's bytes and
+ * parse), for which V8 otherwise grows up to 48 MB of semi-spaces in this thread beside the main
+ * thread's own. 4 MB: `warm` over 50,000 certificates peaked 20-40 MB lower, the scan no slower
+ * (docs/benchmarks.md). The old generation is not capped: a directory of a million entries is held
+ * while it is walked.
+ */
+export const SCAN_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
 
 /**
  * A thread of a scan that stalled and has not exited yet: it is blocked in a call that does not
@@ -50,7 +60,7 @@ export function scanInThread(
       const workerData: WorkerInput = { ...input, heartbeat: heartbeat.shared };
       worker = new Worker(options.script ?? workerScript(), {
         workerData,
-        ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+        resourceLimits: { ...SCAN_THREAD_LIMITS, ...options.resourceLimits },
       });
     } catch (err) {
       reject(
