@@ -1,8 +1,8 @@
 /**
  * How far V8 lets a staplewarm process's heap grow past what survived its last full collection.
  * V8 picks the factor itself, up to 4x when collecting is cheap next to the work: `warm` over 50,000
- * certificates then held a 220 MB heap with 70-90 MB live, and peaked at 360-390 MB of RSS. A
- * fixed 3x (200 %) brought that peak to 310-320 MB with no more CPU (5 CAs, 50,000 certificates, two
+ * certificates then held a 220 MB heap with 70-90 MB live, and peaked at 350-370 MB of RSS. A
+ * fixed 3x (200 %) brought that peak to 310-350 MB with no more CPU (5 CAs, 50,000 certificates, two
  * runs each, alternated); 1.5x brought it to 230-240 MB for ~10 % more CPU (docs/benchmarks.md).
  * Process-wide: it applies to the scan's thread too.
  */

@@ -20,7 +20,7 @@ export interface ThreadOptions {
  * The scan thread's young generation, capped: what it keeps is small (a directory's listing, the
  * leaves waiting for an issuer) and what it makes is short-lived garbage (each file's bytes and
  * parse), for which V8 otherwise grows up to 48 MB of semi-spaces in this thread beside the main
- * thread's own. 4 MB: `warm` over 50,000 certificates peaked 20-40 MB lower, the scan no slower
+ * thread's own. 4 MB: `warm` over 50,000 certificates peaked ~30-40 MB lower, the scan no slower
  * (docs/benchmarks.md). The old generation is not capped: a directory of a million entries is held
  * while it is walked.
  */
