@@ -188,6 +188,60 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     expect(await job?.getState()).toBe('delayed');
   });
 
+  it('does not fetch again a certificate whose job another process finished while this one read its state', async () => {
+    const t = target('raced');
+    const first = refreshJobId(t.fingerprint, 0);
+    await scheduler.track([t]); // process A
+    // A's worker fetches and stores the staple, and its job finishes.
+    const thisUpdate = Date.now() - MINUTE;
+    const workerConnection = ctx.redis.duplicate();
+    const worker = new Worker<StapleJobData, StapleJobResult>(
+      hostQueueName('127.0.0.1:9'),
+      async () => {
+        await store.write({
+          fingerprint: t.fingerprint,
+          staple: staple(thisUpdate),
+          responder: 'http://r.test/',
+          names: t.names,
+          mustStaple: false,
+          certNotAfter: t.certNotAfter,
+          fetchedAt: new Date(),
+        });
+        return { outcome: 'stored', status: 'good', responder: 'http://r.test/' };
+      },
+      { connection: workerConnection, prefix: qp() },
+    );
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await hostQueue().getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await hostQueue().getJobState(first)).toBe('completed');
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
+    }
+    // Process B starts: its scan read the certificate's state just before A's worker stored the
+    // staple (its first read sees none), and finds A's job finished in the slot that state gives.
+    let reads = 0;
+    const staleOnce = new (class extends StapleStore {
+      override async states(fps: string[]) {
+        return reads++ === 0 ? new Map() : super.states(fps);
+      }
+    })(ctx.redis, { prefix: root });
+    const b = new RefreshScheduler({ queue, store: staleOnce, connection: ctx.redis, prefix: qp(), policy });
+    expect(await b.track([t])).toMatchObject({ added: 1, dueNow: 0 });
+    // Its next job is the staple's refresh, not a second fetch now.
+    const due =
+      refreshDueAt(
+        { hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) },
+        t.fingerprint,
+        policy,
+      ) ?? 0;
+    const job = await jobOf(t.fingerprint);
+    expect(job?.id).toBe(refreshJobId(t.fingerprint, due));
+    expect(await job?.getState()).toBe('delayed');
+    expect(reads).toBe(2);
+  });
+
   it('ignores settlements of certificates it does not track', async () => {
     expect(await scheduler.settle([{ fingerprint: target('stranger').fingerprint, at: Date.now() }])).toBe(0);
     expect(total(await jobCount())).toBe(0);

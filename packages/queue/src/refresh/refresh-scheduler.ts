@@ -157,7 +157,11 @@ export class RefreshScheduler {
     const total = { scheduled: 0, dueNow: 0 };
     for (let i = 0; i < fps.length; i += CHUNK) {
       const chunk = fps.slice(i, i + CHUNK);
-      const [states, records] = await Promise.all([this.options.store.states(chunk), this.records.read(chunk)]);
+      // Records first, then states: a settled attempt is recorded after its staple was stored, so
+      // states read after a record never miss that staple (read together, a stale "missing" beside
+      // a fresh record scheduled a second fetch at once).
+      const records = await this.records.read(chunk);
+      const states = await this.options.store.states(chunk);
       await this.recordMissed(
         chunk.filter((fp) => added.has(fp)),
         states,
@@ -189,11 +193,21 @@ export class RefreshScheduler {
     // A job waiting, delayed or running in that slot holds the deduplication id: its settlement will be seen.
     const candidates = fps.map((fp, i) => ({ fp, slot: slots[i] ?? '' })).filter((_, i) => current[i] !== slots[i]);
     const jobs = await Promise.all(candidates.map((c) => this.queueOf(c.fp).getJob(c.slot)));
-    const missed = candidates.flatMap((c, i) => {
+    const finished = candidates.flatMap((c, i) => {
       const at = jobs[i]?.finishedOn;
-      return at === undefined ? [] : [{ fingerprint: c.fp, at, stillDue: needsFetch(states.get(c.fp), at, c.fp, this.policy) }];
+      return at === undefined ? [] : [{ fingerprint: c.fp, at }];
     });
-    if (missed.length === 0) return;
+    if (finished.length === 0) return;
+    // The states were read before these jobs were found finished, and a job may have stored its
+    // staple and finished in between (another process's worker, while this one scanned): read
+    // them again, or the certificate looks still due and is fetched a second time.
+    const fresh = await this.options.store.states(finished.map((f) => f.fingerprint));
+    for (const { fingerprint } of finished) {
+      const state = fresh.get(fingerprint);
+      if (state) states.set(fingerprint, state);
+      else states.delete(fingerprint);
+    }
+    const missed = finished.map((f) => ({ ...f, stillDue: needsFetch(states.get(f.fingerprint), f.at, f.fingerprint, this.policy) }));
     for (const [fp, record] of await this.records.settle(missed)) records.set(fp, record);
     this.log.info({ certificates: missed.length }, 'attempts that settled while the certificates were not tracked: recorded');
   }
