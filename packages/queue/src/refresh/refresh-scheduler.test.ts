@@ -65,6 +65,34 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
   const jobCount = async () => (await hostQueue().getJobCounts('waiting', 'delayed', 'active', 'prioritized')) as Record<string, number>;
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+  /** A verified staple for `t` as a worker stores it. */
+  const storeStaple = (t: StapleJobData, thisUpdate: number) =>
+    store.write({
+      fingerprint: t.fingerprint,
+      staple: staple(thisUpdate),
+      responder: 'http://r.test/',
+      names: t.names,
+      mustStaple: false,
+      certNotAfter: t.certNotAfter,
+      fetchedAt: new Date(),
+    });
+  /** Runs the job `jobId` through a plain Worker (`work` plays the fetch) until it has completed. */
+  const runUntilCompleted = async (jobId: string, work: () => Promise<StapleJobResult>) => {
+    const workerConnection = ctx.redis.duplicate();
+    const worker = new Worker<StapleJobData, StapleJobResult>(hostQueueName('127.0.0.1:9'), work, {
+      connection: workerConnection,
+      prefix: qp(),
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await hostQueue().getJobState(jobId)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await hostQueue().getJobState(jobId)).toBe('completed');
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
+    }
+  };
+
   beforeEach(() => {
     // A prefix per test: each starts with an empty queue and no records.
     root = randomPrefix();
@@ -94,16 +122,7 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
 
   it('moves a certificate to the refresh point of its newer staple, replacing its delayed job', async () => {
     const t = target('fresh');
-    const write = (thisUpdate: number) =>
-      store.write({
-        fingerprint: t.fingerprint,
-        staple: staple(thisUpdate),
-        responder: 'http://r.test/',
-        names: t.names,
-        mustStaple: false,
-        certNotAfter: t.certNotAfter,
-        fetchedAt: new Date(),
-      });
+    const write = (thisUpdate: number) => storeStaple(t, thisUpdate);
     const dueOf = (thisUpdate: number) =>
       refreshDueAt(
         { hasStaple: true, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(thisUpdate + 7 * DAY) },
@@ -157,23 +176,10 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     const first = refreshJobId(t.fingerprint, 0);
     // The certificate is dropped (a removal, an accepted shrink) while a worker runs its job: the
     // job finishes, and no process records the attempt.
-    const workerConnection = ctx.redis.duplicate();
-    const worker = new Worker<StapleJobData, StapleJobResult>(
-      hostQueueName('127.0.0.1:9'),
-      async () => {
-        await scheduler.track([]);
-        return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
-      },
-      { connection: workerConnection, prefix: qp() },
-    );
-    try {
-      const deadline = Date.now() + 10_000;
-      while ((await hostQueue().getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await hostQueue().getJobState(first)).toBe('completed');
-    } finally {
-      await worker.close();
-      workerConnection.disconnect();
-    }
+    await runUntilCompleted(first, async () => {
+      await scheduler.track([]);
+      return { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' };
+    });
     expect(await records.read([t.fingerprint])).toEqual(new Map());
 
     // Back again: its slot from the old record is the job that just ran (kept 30 s, so BullMQ
@@ -194,31 +200,10 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
     await scheduler.track([t]); // process A
     // A's worker fetches and stores the staple, and its job finishes.
     const thisUpdate = Date.now() - MINUTE;
-    const workerConnection = ctx.redis.duplicate();
-    const worker = new Worker<StapleJobData, StapleJobResult>(
-      hostQueueName('127.0.0.1:9'),
-      async () => {
-        await store.write({
-          fingerprint: t.fingerprint,
-          staple: staple(thisUpdate),
-          responder: 'http://r.test/',
-          names: t.names,
-          mustStaple: false,
-          certNotAfter: t.certNotAfter,
-          fetchedAt: new Date(),
-        });
-        return { outcome: 'stored', status: 'good', responder: 'http://r.test/' };
-      },
-      { connection: workerConnection, prefix: qp() },
-    );
-    try {
-      const deadline = Date.now() + 10_000;
-      while ((await hostQueue().getJobState(first)) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await hostQueue().getJobState(first)).toBe('completed');
-    } finally {
-      await worker.close();
-      workerConnection.disconnect();
-    }
+    await runUntilCompleted(first, async () => {
+      await storeStaple(t, thisUpdate);
+      return { outcome: 'stored', status: 'good', responder: 'http://r.test/' };
+    });
     // Process B starts: its scan read the certificate's state just before A's worker stored the
     // staple (its first read sees none), and finds A's job finished in the slot that state gives.
     let reads = 0;
