@@ -11,6 +11,7 @@ import { RELAY_SCENARIO, relayScenarioReport, runRelayScenario } from './lib/rel
 import { peerScenarioReport, queueScenarioReport, rawScenarioReport } from './lib/report.js';
 import { SCENARIOS, runPeerScenario, runQueueScenario, runRawScenario } from './lib/scenarios.js';
 import { startRedis } from './lib/services.js';
+import { machineSpeed } from './lib/machine.js';
 import { runSizingScenario, sizingScenarioReport } from './lib/sizing.js';
 
 const log = (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -18,10 +19,11 @@ const log = (line) => console.error(`[bench ${new Date().toISOString().slice(11,
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   mkdirSync(options.out, { recursive: true });
-  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadBefore: loadavg() };
+  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadBefore: loadavg(), speed: machineSpeed() };
   log(
     `node ${machine.node}, ${machine.cpus} cores (${machine.cpu}), load average ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
+  log(`machine speed: ${speedLine(machine.speed)}`);
   const redis = await startRedis();
   const results = [];
   const report = [];
@@ -76,6 +78,7 @@ async function main() {
 
   const lines = [
     `staplewarm benchmarks (node ${machine.node}, ${machine.cpus} cores, load average ${machine.loadBefore[0].toFixed(2)} before, ${machine.loadAfter[0].toFixed(2)} after)`,
+    `machine speed (one core, at the start): ${speedLine(machine.speed)}`,
     '',
   ];
   for (const part of report) lines.push(...part.lines, '');
@@ -84,6 +87,11 @@ async function main() {
   for (const target of targets) lines.push(`  ${target.ok ? 'PASS' : 'MISS'}  ${target.name}`);
   lines.push('', `results: ${file}`);
   console.log(lines.join('\n'));
+}
+
+function speedLine({ p256VerificationsPerSecond, statCallsPerSecond }) {
+  const n = (x) => x.toLocaleString('en-US');
+  return `${n(p256VerificationsPerSecond)} ECDSA P-256 verifications/s (node:crypto), ${n(statCallsPerSecond)} stat() system calls/s`;
 }
 
 main().catch((err) => {
