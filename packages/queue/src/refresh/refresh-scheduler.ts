@@ -180,7 +180,7 @@ export class RefreshScheduler {
    * Its record then lacks that attempt, so the slot computed from it is the job that already ran;
    * BullMQ keeps that id for a while and would refuse to add it again, leaving the certificate with
    * no job until the next scan. Such an attempt is recorded here (at the job's finish), which moves
-   * the slot on; `records` is updated in place.
+   * the slot on; `records` (and the `states` of those certificates, read again) are updated in place.
    */
   private async recordMissed(
     fps: readonly string[],
