@@ -2,11 +2,12 @@
  * How far V8 lets a staplewarm process's heap grow past what survived its last full collection.
  * V8 picks the factor itself, up to 4x when collecting is cheap next to the work: `warm` over 50,000
  * certificates then held a 220 MB heap with 70-90 MB live, and peaked at 350-370 MB of RSS. A
- * fixed 3x (200 %) brought that peak to 310-350 MB with no more CPU (5 CAs, 50,000 certificates, two
- * runs each, alternated); 1.5x brought it to 230-240 MB for ~10 % more CPU (docs/benchmarks.md).
- * Process-wide: it applies to the scan's thread too.
+ * fixed 2x (100 %) brought that peak to 251-252 MB, 3x to 305-333 MB, CPU the same within the noise
+ * (57.0-62.3 s and 52.8-63.6 s of CPU; 5 CAs, 50,000 certificates, three runs each, alternated);
+ * 1.5x gave 230-240 MB for ~10 % more CPU (docs/benchmarks.md). Process-wide: it applies to the
+ * scan's thread too.
  */
-export const HEAP_GROWING_PERCENT = 200;
+export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The V8 flag to set at start-up, or undefined when the process was started with its own

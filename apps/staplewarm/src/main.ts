@@ -19,7 +19,7 @@ import { VERSION } from './version.js';
 // loads only its own modules (warm: no serve, demo or HTTP server code), which is ~70 ms of the
 // start-up every cron-driven `warm` pays.
 
-// A heap that grows 3x, not up to V8's 4x, past what is live: see heap.ts.
+// A heap that grows 2x, not up to V8's 4x, past what is live: see heap.ts.
 const heapFlag = heapGrowingFlag(process.execArgv);
 if (heapFlag) setFlagsFromString(heapFlag);
 
