@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { registerAcceptShrink } from './commands/accept-shrink.js';
 import { registerDemo } from './commands/demo.js';
@@ -11,17 +10,12 @@ import { registerWarm } from './commands/warm.js';
 import { registerWorker } from './commands/worker.js';
 import { guardProcessOutput } from './console-guard.js';
 import { escapeControl } from './escape.js';
-import { heapGrowingFlag } from './heap.js';
 import { redactUrlsIn, Secrets } from './redact.js';
 import { VERSION } from './version.js';
 
 // Each command declares its options here and imports what it runs inside its action: a command
 // loads only its own modules (warm: no serve, demo or HTTP server code), which is ~70 ms of the
 // start-up every cron-driven `warm` pays.
-
-// A heap that grows 2x, not up to V8's 4x, past what is live: see heap.ts.
-const heapFlag = heapGrowingFlag(process.execArgv);
-if (heapFlag) setFlagsFromString(heapFlag);
 
 // Whatever a library prints on its own (BullMQ, ioredis, an uncaught exception) is scrubbed like our
 // logs: an ioredis error otherwise shows its AUTH command's password. Known here: the password of

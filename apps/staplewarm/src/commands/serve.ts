@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { refreshPolicyFrom, type RefreshFlags } from '../serve/refresh-policy.js';
 import { withCommonOptions, withFetchOptions, withMetricsOptions } from './common.js';
+import { limitHeapGrowth } from '../heap.js';
 
 interface ServeFlags extends ConfigFlags, RefreshFlags {
   certs: string[];
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
   withMetricsOptions(withFetchOptions(withCommonOptions(command)));
   for (const [flags, description] of REFRESH_OPTIONS) command.addOption(new Option(flags, description).hideHelp());
   command.action(async (flags: ServeFlags) => {
+    limitHeapGrowth();
     const { startServe } = await import('../serve/run-serve.js');
     const config = loadConfig(flags);
     const policy = refreshPolicyFrom(flags);

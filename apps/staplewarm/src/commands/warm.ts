@@ -8,6 +8,7 @@ import { createProgress, silentProgress } from '../progress.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { formatSummary } from '../warm/summary.js';
 import { withCommonOptions, withFetchOptions } from './common.js';
+import { limitHeapGrowth } from '../heap.js';
 
 interface WarmFlags extends ConfigFlags {
   certs: string[];
@@ -32,6 +33,7 @@ export function registerWarm(program: Command): void {
   settingOption(command, 'maxCertFileBytes');
   withFetchOptions(withCommonOptions(command)).action(async (flags: WarmFlags) => {
     // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
+    limitHeapGrowth();
     const { runWarm } = await import('../warm/run-warm.js');
     const loaded = loadConfig(flags);
     const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;

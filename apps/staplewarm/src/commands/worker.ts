@@ -3,12 +3,14 @@ import { loadConfig, type ConfigFlags } from '../config.js';
 import { createLogger } from '../log.js';
 import { connectionOptions, connectRedis } from '../redis.js';
 import { withCommonOptions, withFetchOptions, withMetricsOptions } from './common.js';
+import { limitHeapGrowth } from '../heap.js';
 
 export function registerWorker(program: Command): void {
   const command = program
     .command('worker')
     .description('fetch, verify and store staples from the shared queue until stopped (SIGTERM/SIGINT); run several on several machines');
   withMetricsOptions(withFetchOptions(withCommonOptions(command))).action(async (flags: ConfigFlags) => {
+    limitHeapGrowth();
     const { startWorker } = await import('../worker/run-worker.js');
     const config = loadConfig(flags);
     const log = createLogger(config);
