@@ -32,8 +32,8 @@ export function registerWarm(program: Command): void {
   settingOption(command, 'warmTimeoutSeconds');
   settingOption(command, 'maxCertFileBytes');
   withFetchOptions(withCommonOptions(command)).action(async (flags: WarmFlags) => {
-    // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
     limitHeapGrowth();
+    // warm serves /metrics only when asked on its command line (STAPLEWARM_METRICS_PORT is the worker's).
     const { runWarm } = await import('../warm/run-warm.js');
     const loaded = loadConfig(flags);
     const config = flags.metricsPort === undefined ? { ...loaded, metricsPort: 0 } : loaded;
