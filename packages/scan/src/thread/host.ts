@@ -140,13 +140,21 @@ export function scanInThread(
         }
       }
     };
-    worker.on('error', (err) => fail(new ScanError('worker-failed', `the scan thread failed: ${messageOf(err)}`, { cause: err })));
+    // The thread's error is acted on at its exit, not when it arrives: Node emits 'error' as soon as
+    // the thread throws, possibly before the targets it posted just before (their port is drained only
+    // at 'exit'), and those still go to onTargets first.
+    let threadError: { error: unknown } | undefined;
+    worker.on('error', (err) => (threadError ??= { error: err }));
     worker.on('messageerror', (err) =>
       fail(new ScanError('worker-failed', `a message from the scan thread could not be read: ${messageOf(err)}`, { cause: err })),
     );
     worker.on('exit', (code) => {
       if (stuck?.worker === worker) stuck = undefined;
-      if (!finished) fail(new ScanError('worker-failed', `the scan thread exited with code ${code} before it finished`));
+      if (finished) return;
+      const error = threadError
+        ? new ScanError('worker-failed', `the scan thread failed: ${messageOf(threadError.error)}`, { cause: threadError.error })
+        : new ScanError('worker-failed', `the scan thread exited with code ${code} before it finished`);
+      void calls.then(() => fail(error));
     });
   });
 }
