@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcspClient } from '@staplewarm/fetch';
 import { OcspVerifier } from '@staplewarm/ocsp';
-import { JobTracker, StaplePool, StapleQueue, silentLogger, type JobSettlement } from '@staplewarm/queue';
+import { JobTracker, StaplePool, StapleQueue, planJobs, silentLogger, type JobSettlement } from '@staplewarm/queue';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
 import { scanCertificateStores, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
@@ -76,7 +76,7 @@ describe('workers whose clock is off against Redis', () => {
     });
     try {
       const routes = await queue.route(targets);
-      await Promise.all([tracker.track(routes), worker.start()]);
+      await Promise.all([tracker.track(planJobs(targets, routes, 1)), worker.start()]);
       await queue.enqueue(targets, { routes });
       return new Map(await tracker.wait({ idleCheckMs: 1_000 }));
     } finally {

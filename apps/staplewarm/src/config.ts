@@ -32,6 +32,8 @@ export interface Config {
   defaultHostRate: number;
   /** STAPLEWARM_CONCURRENCY / --concurrency. Requests in flight per worker process. */
   concurrency: number;
+  /** STAPLEWARM_BATCH_SIZE / --batch-size. Certificates per job that `warm` enqueues (1 = a job each). */
+  batchSize: number;
   /** STAPLEWARM_ATTEMPTS. Tries per certificate before it is reported failed. */
   attempts: number;
   /** STAPLEWARM_RETRY_BASE_MS. First retry delay after a failed attempt; doubles per attempt (jittered), capped at 60 s. */
@@ -104,6 +106,7 @@ export interface ConfigFlags {
   rate?: string;
   defaultHostRate?: string;
   concurrency?: string;
+  batchSize?: string;
   metricsPort?: string;
   metricsHost?: string;
   hostRate?: string[];
@@ -226,6 +229,14 @@ export const SETTINGS: Settings = {
     default: QUEUE_DEFAULTS.concurrency,
     help: 'requests in flight per responder host in this process; the host rate x responder latency is needed',
     parse: (raw, source) => wholeNumber(raw, source, 1, 10_000),
+  },
+  batchSize: {
+    flag: '--batch-size <n>',
+    flagKey: 'batchSize',
+    env: 'STAPLEWARM_BATCH_SIZE',
+    default: QUEUE_DEFAULTS.batchSize,
+    help: "certificates per job warm enqueues (one host's; each still fetched, retried and reported on its own); 1 = a job each",
+    parse: (raw, source) => wholeNumber(raw, source, 1, 256),
   },
   attempts: {
     env: 'STAPLEWARM_ATTEMPTS',

@@ -18,6 +18,13 @@ export const QUEUE_DEFAULTS = Object.freeze({
    * limiter's lease: 500/s at 100 ms latency needs ~50 + 50.
    */
   concurrency: 128,
+  /**
+   * Certificates per job that a cold start (`warm`) enqueues, all of one host queue. A job's add,
+   * take and finish are ~3 BullMQ scripts, most of Redis' work per certificate when each had its
+   * own: 16 share them (docs/benchmarks.md). `serve`'s refreshes and the relay's misses stay one
+   * certificate per job (each has its own time).
+   */
+  batchSize: 16,
   /** Attempts per certificate before its job fails. */
   attempts: 5,
   /** First retry delay after a failed attempt, ms (doubles per attempt, jittered). */

@@ -1,11 +1,22 @@
 // The public API of @staplewarm/queue, by concern (see README.md). Everything else is internal.
 
 // Jobs: what a job is, where it is queued (a queue per responder host), and waiting for jobs.
-export { silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './jobs/job.js';
+export {
+  silentLogger,
+  type CertificateSettlement,
+  type QueuedJobData,
+  type QueuedJobResult,
+  type StapleBatchData,
+  type StapleBatchResult,
+  type StapleJobData,
+  type StapleJobResult,
+  type StapleLogger,
+} from './jobs/job.js';
+export { planJobs, type PlannedJob } from './jobs/plan.js';
 export { StapleJobError } from './jobs/errors.js';
 export { StapleQueue, type JobCounts, type StapleQueueOptions } from './jobs/queue.js';
 export { OVERFLOW_HOST, hostQueueName, primaryHostOf } from './jobs/host-queues.js';
-export { JobTracker, type JobSettlement, type JobTrackerOptions } from './jobs/tracker.js';
+export { JobTracker, type JobSettlement, type JobTrackerOptions, type TrackedJob } from './jobs/tracker.js';
 
 // Working: the worker pool of a process, and what it reports.
 export { StaplePool, type StaplePoolOptions } from './worker/pool.js';

@@ -30,6 +30,7 @@ export function registerWarm(program: Command): void {
     .option('--metrics-port <port>', 'serve /metrics while warming (off unless given: a worker on this host may hold the default port)');
   settingOption(command, 'metricsHost');
   settingOption(command, 'warmTimeoutSeconds');
+  settingOption(command, 'batchSize');
   settingOption(command, 'maxCertFileBytes');
   withFetchOptions(withCommonOptions(command)).action(async (flags: WarmFlags) => {
     limitHeapGrowth();

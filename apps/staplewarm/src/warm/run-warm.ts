@@ -1,5 +1,13 @@
 import type { StaplewarmMetrics } from '@staplewarm/metrics';
-import { JobTracker, type StapleObserver, StapleQueue, needsFetch, type JobSettlement, type StapleLogger } from '@staplewarm/queue';
+import {
+  JobTracker,
+  type StapleObserver,
+  StapleQueue,
+  needsFetch,
+  planJobs,
+  type JobSettlement,
+  type StapleLogger,
+} from '@staplewarm/queue';
 import { scanCertificateStores, type ScanReport, type ScannedTarget } from '@staplewarm/scan';
 import { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
@@ -87,11 +95,13 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     if (due.length === 0) return;
     fetchStartedAt ??= now();
     for (const target of due) toFetch.set(target.fingerprint, fetchedCertificate(target));
-    const jobs = due.map(jobDataOf);
-    const routes = await queue.route(jobs);
-    await tracker.track(routes); // events are not replayed: listen to a host's queue before its first job
+    const targets = due.map(jobDataOf);
+    const routes = await queue.route(targets);
+    // Jobs of up to --batch-size certificates of one host queue, in the scan's order.
+    const jobs = planJobs(targets, routes, config.batchSize);
+    await tracker.track(jobs); // events are not replayed: listen to a host's queue before its first job
     progress.setTotal(toFetch.size);
-    await queue.enqueue(jobs, { routes });
+    await queue.add(jobs);
     // A host new to this run: the in-process pool opens its queue now rather than at its next round.
     const working = new Set(workers?.pool.hosts());
     if (workers && [...routes.values()].some((host) => !working.has(host))) await workers.pool.sync();

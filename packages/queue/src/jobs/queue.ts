@@ -2,7 +2,17 @@ import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_DEFAULTS } from '../defaults.js';
 import { HostRegistry, OVERFLOW_HOST, hostQueueName, primaryHostOf } from './host-queues.js';
-import { FETCH_JOB, silentLogger, type StapleJobData, type StapleJobResult, type StapleLogger } from './job.js';
+import {
+  FETCH_BATCH_JOB,
+  FETCH_JOB,
+  silentLogger,
+  type QueuedJobData,
+  type QueuedJobResult,
+  type StapleBatchData,
+  type StapleJobData,
+  type StapleLogger,
+} from './job.js';
+import { planJobs, type PlannedJob } from './plan.js';
 
 export interface StapleQueueOptions {
   connection: Redis;
@@ -27,7 +37,7 @@ const COUNTED: JobType[] = ['waiting', 'active', 'delayed', 'prioritized', 'fail
  */
 export class StapleQueue {
   readonly registry: HostRegistry;
-  private readonly queues = new Map<string, Queue<StapleJobData, StapleJobResult>>();
+  private readonly queues = new Map<string, Queue<QueuedJobData, QueuedJobResult>>();
   private readonly attempts: number;
 
   constructor(private readonly options: StapleQueueOptions) {
@@ -36,10 +46,10 @@ export class StapleQueue {
   }
 
   /** The BullMQ queue of a responder host (OVERFLOW_HOST for the shared one). */
-  queueOf(host: string): Queue<StapleJobData, StapleJobResult> {
+  queueOf(host: string): Queue<QueuedJobData, QueuedJobResult> {
     let queue = this.queues.get(host);
     if (!queue) {
-      queue = new Queue<StapleJobData, StapleJobResult>(hostQueueName(host), {
+      queue = new Queue<QueuedJobData, QueuedJobResult>(hostQueueName(host), {
         connection: this.options.connection,
         prefix: this.options.prefix,
         // A cold start of 50K certificates emits ~200K events; keep enough for a lagging listener.
@@ -74,32 +84,43 @@ export class StapleQueue {
     opts: { urgent?: boolean; routes?: ReadonlyMap<string, string> } = {},
   ): Promise<Map<string, string>> {
     const routes = opts.routes ?? (await this.route(targets));
-    const byHost = new Map<string, StapleJobData[]>();
-    for (const target of targets) {
-      const host = routes.get(target.fingerprint) ?? OVERFLOW_HOST;
-      const list = byHost.get(host);
-      if (list) list.push(target);
-      else byHost.set(host, [target]);
+    await this.add(planJobs(targets, routes, 1), opts);
+    return new Map(targets.map((target) => [target.fingerprint, routes.get(target.fingerprint) ?? OVERFLOW_HOST]));
+  }
+
+  /**
+   * Adds planned jobs (`planJobs`: plain ones and batches) to their host queues, one `addBulk` per
+   * host. A job id the queue already holds is ignored by BullMQ.
+   */
+  async add(jobs: readonly PlannedJob[], opts: { urgent?: boolean } = {}): Promise<void> {
+    const byHost = new Map<string, PlannedJob[]>();
+    for (const job of jobs) {
+      const list = byHost.get(job.host);
+      if (list) list.push(job);
+      else byHost.set(job.host, [job]);
     }
     await Promise.all(
       [...byHost].map(([host, list]) =>
         this.queueOf(host).addBulk(
-          list.map((target) => ({
-            name: FETCH_JOB,
-            data: target,
-            opts: {
-              jobId: target.fingerprint,
-              attempts: this.attempts,
-              backoff: { type: 'staple' },
-              removeOnComplete: true,
-              removeOnFail: true,
-              ...(opts.urgent ? { lifo: true } : {}),
-            },
-          })),
+          list.map((job) => {
+            const batch = job.targets.length > 1;
+            const data: QueuedJobData = batch ? ({ targets: job.targets, settled: [] } satisfies StapleBatchData) : job.targets[0]!;
+            return {
+              name: batch ? FETCH_BATCH_JOB : FETCH_JOB,
+              data,
+              opts: {
+                jobId: job.id,
+                attempts: this.attempts,
+                backoff: { type: 'staple' },
+                removeOnComplete: true,
+                removeOnFail: true,
+                ...(opts.urgent ? { lifo: true } : {}),
+              },
+            };
+          }),
         ),
       ),
     );
-    return new Map(targets.map((target) => [target.fingerprint, routes.get(target.fingerprint) ?? OVERFLOW_HOST]));
   }
 
   /** Every host with a queue (and the overflow queue). */

@@ -7,6 +7,7 @@ import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostQueueName } from './host-queues.js';
 import type { StapleJobData, StapleJobResult } from './job.js';
+import { planJobs } from './plan.js';
 import { StapleQueue } from './queue.js';
 import { JobTracker } from './tracker.js';
 import { redisTestContext } from '../testing/redis.js';
@@ -36,7 +37,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     try {
       const targets = [target('a'), target('b')];
       const routes = await queue.route(targets);
-      await tracker.track(routes);
+      await tracker.track(planJobs(targets, routes, 1));
       await queue.enqueue(targets, { routes }); // no worker: nothing settles
       const startedAt = Date.now();
       const settled = await tracker.wait({ idleCheckMs: 10_000, signal: AbortSignal.timeout(300) });
@@ -58,7 +59,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     try {
       const targets = [target('w'), target('x')];
       const routes = await queue.route(targets);
-      await tracker.track(routes);
+      await tracker.track(planJobs(targets, routes, 1));
       const hostQueue = queue.queueOf('127.0.0.1:9');
       await queue.enqueue([targets[0]!], { routes }); // no worker: it waits
       // The other is delayed, as a job handed back after a 429 is.
@@ -91,7 +92,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     try {
       const targets = [target('c'), target('d')];
       const routes = await queue.route(targets);
-      await tracker.track(routes);
+      await tracker.track(planJobs(targets, routes, 1));
       await queue.enqueue(targets, { routes });
       const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
       expect([...settled.values()].map((s) => s.state)).toEqual(['completed', 'completed']);
@@ -121,7 +122,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     try {
       const targets = [target('e')];
       const routes = await queue.route(targets);
-      await tracker.track(routes);
+      await tracker.track(planJobs(targets, routes, 1));
       await queue.enqueue(targets, { routes });
       void worker.run();
       const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
@@ -157,7 +158,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     try {
       const targets = [target('f'), target('g')];
       const routes = await queue.route(targets);
-      await tracker.track(routes);
+      await tracker.track(planJobs(targets, routes, 1));
       await queue.enqueue(targets, { routes });
       const startedAt = Date.now();
       const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });

@@ -1,7 +1,7 @@
 import type { StapleStore } from '@staplewarm/store';
 import type { Redis } from 'ioredis';
 import { HostEvents, type SettledEvent } from '../jobs/host-events.js';
-import { silentLogger, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
+import { isBatchResult, silentLogger, type QueuedJobResult, type StapleJobResult, type StapleLogger } from '../jobs/job.js';
 import type { StapleQueue } from '../jobs/queue.js';
 import { fingerprintOfJob, type RefreshScheduler, type Settlement } from './refresh-scheduler.js';
 
@@ -54,10 +54,20 @@ export class RefreshListener {
   }
 
   private onEvent(event: SettledEvent): void {
-    const settled = this.settled(event.jobId, event.eventId);
-    if (event.state !== 'completed') return;
-    const older = olderFrom(event.returnvalue);
-    if (settled && older) this.older.push({ ...settled, responder: older.responder });
+    const result = event.state === 'completed' ? resultOf(event.returnvalue) : undefined;
+    // A batch (a `warm` run's cold start) settles each of its certificates; a failed batch's are
+    // caught by the next scan's reconciliation.
+    if (result && isBatchResult(result)) {
+      for (const one of result.batch)
+        this.onCertificate(one.fingerprint, event.eventId, one.state === 'completed' ? one.result : undefined);
+      return;
+    }
+    this.onCertificate(fingerprintOfJob(event.jobId), event.eventId, result);
+  }
+
+  private onCertificate(fingerprint: string | undefined, eventId: string, result: StapleJobResult | undefined): void {
+    const settled = this.settled(fingerprint, eventId);
+    if (settled && result?.outcome === 'kept' && result.reason === 'older') this.older.push({ ...settled, responder: result.responder });
   }
 
   /** Handles what is pending now; resolves when it has been scheduled. */
@@ -77,8 +87,7 @@ export class RefreshListener {
     await this.flush();
   }
 
-  private settled(jobId: string, eventId: string): Settlement | undefined {
-    const fingerprint = fingerprintOfJob(jobId);
+  private settled(fingerprint: string | undefined, eventId: string): Settlement | undefined {
     if (!fingerprint || !this.options.scheduler.target(fingerprint)) return undefined;
     // The event's stream id starts with Redis's time: the same for every process reading it.
     const at = Number(eventId.split('-')[0]);
@@ -117,10 +126,10 @@ export class RefreshListener {
   }
 }
 
-/** The job's result when it was a verified response the store refused as older. */
-function olderFrom(value: unknown): { responder: string } | undefined {
-  const result = (typeof value === 'string' ? safeParse(value) : value) as StapleJobResult | undefined;
-  return result?.outcome === 'kept' && result.reason === 'older' ? { responder: result.responder } : undefined;
+/** A completed job's return value as the events stream carries it (JSON), or undefined when unreadable. */
+function resultOf(value: unknown): QueuedJobResult | undefined {
+  const result = typeof value === 'string' ? safeParse(value) : value;
+  return typeof result === 'object' && result !== null ? (result as QueuedJobResult) : undefined;
 }
 
 function safeParse(text: string): unknown {

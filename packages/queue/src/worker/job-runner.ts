@@ -2,7 +2,16 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { StapleJobError } from '../jobs/errors.js';
 import { fetchWithFailover } from './failover.js';
 import type { HostLimiter } from '../hosts/host-limiter.js';
-import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
+import {
+  isBatchData,
+  type CertificateSettlement,
+  type QueuedJobData,
+  type QueuedJobResult,
+  type StapleBatchResult,
+  type StapleJobData,
+  type StapleJobResult,
+} from '../jobs/job.js';
+import { InFlightGate } from '../hosts/in-flight.js';
 import { silentObserver } from './observer.js';
 import { processStaple, type StapleDeps } from './process.js';
 import { responderUrls } from '../hosts/responder-urls.js';
@@ -10,31 +19,103 @@ import { responderUrls } from '../hosts/responder-urls.js';
 export interface StapleJobRunnerOptions {
   deps: StapleDeps;
   limiter: HostLimiter;
+  /**
+   * Certificates worked at once per host queue in this process, whether they came one per job or in
+   * batches (a pool of `concurrency` jobs of 16 would otherwise start 16x as many).
+   */
+  certificatesInFlight: number;
   random?: () => number;
 }
 
 /** Certificates whose ignored URLs were logged, at most this many remembered (then it starts over). */
 const WARNED_CAP = 1_000;
 
+/** One certificate's attempt: its result, or to come back at `until` without spending an attempt, or a failure (recorded). */
+type Attempt = { kind: 'done'; result: StapleJobResult } | { kind: 'hand-back'; until: number } | { kind: 'failed'; error: StapleJobError };
+
 /**
- * One job, one certificate: fetch through each responder host's budget in turn (fetchWithFailover),
- * then verify → store (processStaple). A 429 pauses its host for every worker; when no URL answered
- * and a host was paused, backlogged or busy, the job is handed back without counting an attempt. A
+ * A job is one certificate or a batch of a host queue's certificates; each certificate is worked
+ * the same way: fetch through each responder host's budget in turn (fetchWithFailover), then verify
+ * → store (processStaple). A 429 pauses its host for every worker; when no URL answered and a host
+ * was paused, backlogged or busy, the certificate is handed back without counting an attempt. A
  * host that stopped answering fails its URL at once (`host-down`, see host-health.ts). Other
  * failures are recorded in the store's meta (`lastError`, never the staple); retryable ones come back
- * with backoff, the others (`address-refused`, `bad-url`, ...) fail the job at once.
+ * with backoff, the others (`address-refused`, `bad-url`, ...) fail at once.
+ *
+ * A batch settles each certificate on its own: those done are kept in the job's data, and a retry
+ * or a hand-back runs only the others (see runBatch).
  */
 export class StapleJobRunner {
   private readonly random: () => number;
   private readonly warned = new Set<string>();
+  /** Per host queue: certificates being worked by this process. */
+  private readonly slots = new Map<string, InFlightGate>();
 
   constructor(private readonly options: StapleJobRunnerOptions) {
     this.random = options.random ?? Math.random;
   }
 
-  async run(job: Job<StapleJobData, StapleJobResult>, token?: string): Promise<StapleJobResult> {
+  async run(job: Job<QueuedJobData, QueuedJobResult>, token?: string): Promise<QueuedJobResult> {
+    const data = job.data;
+    if (isBatchData(data)) return this.runBatch(job, data.targets, data.settled, token);
+    const attempt = await this.attempt(job.queueName, data);
+    if (attempt.kind === 'done') return attempt.result;
+    if (attempt.kind === 'hand-back') return this.handBack(job, token, attempt.until);
+    if (!attempt.error.retryable) throw new UnrecoverableError(attempt.error.message);
+    throw attempt.error;
+  }
+
+  /**
+   * Works a batch's certificates together. Those that end (stored, kept, or failed for good: a
+   * non-retryable error, or a retryable one on the job's last attempt) join `settled` in the job's
+   * data; when some did not, the job's data is cut down to them, and the job comes back: with
+   * backoff when one failed (an attempt is spent, for the whole batch), else at the hand-back time
+   * without spending one. A worker killed mid-batch leaves the data as of its last attempt: the
+   * batch runs again from there (the store keeps the better staple of a certificate fetched twice).
+   */
+  private async runBatch(
+    job: Job<QueuedJobData, QueuedJobResult>,
+    targets: readonly StapleJobData[],
+    settledBefore: readonly CertificateSettlement[],
+    token: string | undefined,
+  ): Promise<StapleBatchResult> {
+    const attempts = await Promise.all(targets.map((target) => this.attempt(job.queueName, target)));
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const settled = [...settledBefore];
+    const again: StapleJobData[] = [];
+    let retry: StapleJobError | undefined;
+    let until = 0;
+    attempts.forEach((attempt, i) => {
+      const { fingerprint } = targets[i]!;
+      if (attempt.kind === 'done') settled.push({ fingerprint, state: 'completed', result: attempt.result });
+      else if (attempt.kind === 'hand-back') {
+        again.push(targets[i]!);
+        until = Math.max(until, attempt.until);
+      } else if (attempt.error.retryable && !lastAttempt) {
+        again.push(targets[i]!);
+        retry ??= attempt.error;
+      } else settled.push({ fingerprint, state: 'failed', code: attempt.error.code, reason: attempt.error.message });
+    });
+    if (again.length === 0) return { batch: settled };
+    await job.updateData({ targets: again, settled });
+    if (retry) throw retry;
+    return this.handBack(job, token, until);
+  }
+
+  /** One certificate, within its host queue's certificates in flight. */
+  private async attempt(queueName: string, target: StapleJobData): Promise<Attempt> {
+    let gate = this.slots.get(queueName);
+    if (!gate) this.slots.set(queueName, (gate = new InFlightGate(this.options.certificatesInFlight)));
+    await gate.enterWhenFree();
+    try {
+      return await this.fetchAndStore(target);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  private async fetchAndStore(target: StapleJobData): Promise<Attempt> {
     const { deps, limiter } = this.options;
-    const target = job.data;
     const { used, ignored } = responderUrls(target.ocspUrls);
     if (ignored > 0) this.warnIgnored(target, used.length, ignored);
     let fetched: Awaited<ReturnType<typeof fetchWithFailover>>;
@@ -50,10 +131,10 @@ export class StapleJobRunner {
       // failure too, recorded like any other: lastError says why the certificate has no staple.
       return this.fail(target, asJobError(err));
     }
-    if (fetched.kind === 'hand-back') return this.handBack(job, token, fetched.until);
+    if (fetched.kind === 'hand-back') return fetched;
     if (fetched.kind === 'failed') return this.fail(target, fetched.error);
     try {
-      return await processStaple(target, fetched.response, deps);
+      return { kind: 'done', result: await processStaple(target, fetched.response, deps) };
     } catch (err) {
       return this.fail(target, asJobError(err));
     }
@@ -70,15 +151,14 @@ export class StapleJobRunner {
     );
   }
 
-  /** Records the failed attempt in the store's meta (never the staple), then lets BullMQ retry or fail it. */
-  private async fail(target: StapleJobData, failure: StapleJobError): Promise<never> {
+  /** Records the failed attempt in the store's meta (never the staple); retrying or not is the caller's. */
+  private async fail(target: StapleJobData, failure: StapleJobError): Promise<Attempt> {
     await this.options.deps.store.recordFailure(
       target.fingerprint,
       { code: failure.code, message: failure.message, at: new Date(this.options.deps.now()) },
       { names: target.names, mustStaple: target.mustStaple, certNotAfter: target.certNotAfter, responder: failure.responder },
     );
-    if (!failure.retryable) throw new UnrecoverableError(failure.message);
-    throw failure;
+    return { kind: 'failed', error: failure };
   }
 
   /**
@@ -87,7 +167,7 @@ export class StapleJobRunner {
    * other hosts behind it keep flowing. (BullMQ's queue-wide `rateLimit` + `RateLimitError` would put
    * it back at the head of the wait list and stop every host for the whole pause.)
    */
-  private async handBack(job: Job<StapleJobData, StapleJobResult>, token: string | undefined, until: number): Promise<never> {
+  private async handBack(job: Job<QueuedJobData, QueuedJobResult>, token: string | undefined, until: number): Promise<never> {
     const wait = Math.max(1, until - this.options.deps.now());
     // Spread the jobs of one pause a little, so they do not all come back in the same millisecond.
     const jitter = this.random() * Math.min(1_000, wait / 5);

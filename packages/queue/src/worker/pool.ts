@@ -5,7 +5,7 @@ import { QUEUE_DEFAULTS } from '../defaults.js';
 import { retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
 import { StapleJobError } from '../jobs/errors.js';
 import { hostQueueName } from '../jobs/host-queues.js';
-import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
+import type { QueuedJobData, QueuedJobResult } from '../jobs/job.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { HostLimiter } from '../hosts/host-limiter.js';
 import type { HostRatePolicy } from '../hosts/host-rate.js';
@@ -28,7 +28,10 @@ export interface StaplePoolOptions {
   defaultHostRate?: number;
   /** Per-responder-host budgets, requests/s, keyed by `host[:port]` (lowercase), shared by all processes. @defaultValue {} */
   hostRates?: Readonly<Record<string, number>>;
-  /** Jobs in flight per host queue in this process. @defaultValue QUEUE_DEFAULTS.concurrency (128) */
+  /**
+   * Certificates in flight per host queue in this process, and jobs taken at once per host queue
+   * (a job may be a batch: its certificates wait for places). @defaultValue QUEUE_DEFAULTS.concurrency (128)
+   */
   concurrency?: number;
   /** Retries of failed attempts. @defaultValue { baseMs: QUEUE_DEFAULTS.retryBaseMs, maxMs: QUEUE_DEFAULTS.retryMaxMs } */
   backoff?: BackoffPolicy;
@@ -48,8 +51,8 @@ export interface StaplePoolOptions {
 }
 
 export interface StaplePoolEvents {
-  completed: [job: Job<StapleJobData, StapleJobResult>, result: StapleJobResult];
-  failed: [job: Job<StapleJobData, StapleJobResult> | undefined, error: Error];
+  completed: [job: Job<QueuedJobData, QueuedJobResult>, result: QueuedJobResult];
+  failed: [job: Job<QueuedJobData, QueuedJobResult> | undefined, error: Error];
   error: [error: Error];
 }
 
@@ -63,7 +66,7 @@ export interface StaplePoolEvents {
 export class StaplePool extends EventEmitter<StaplePoolEvents> {
   readonly hostLimiter: HostLimiter;
   readonly queue: StapleQueue;
-  private readonly workers = new Map<string, Worker<StapleJobData, StapleJobResult>>();
+  private readonly workers = new Map<string, Worker<QueuedJobData, QueuedJobResult>>();
   private readonly runner: StapleJobRunner;
   private readonly settings: Required<
     Omit<StaplePoolOptions, 'hostLimiter' | 'hostRatePolicy' | 'hostRates' | 'deps' | 'connection' | 'prefix'>
@@ -105,7 +108,7 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
       });
     this.ownsLimiter = options.hostLimiter === undefined;
     this.queue = new StapleQueue({ connection: options.connection, prefix: options.prefix, maxHostQueues: this.settings.maxHostQueues });
-    this.runner = new StapleJobRunner({ deps, limiter: this.hostLimiter });
+    this.runner = new StapleJobRunner({ deps, limiter: this.hostLimiter, certificatesInFlight: this.settings.concurrency });
   }
 
   /** Opens the workers of the host queues registered now, then keeps looking for new ones. */
@@ -175,7 +178,7 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
 
   private async open(host: string): Promise<void> {
     const policy = this.settings.backoff;
-    const worker = new Worker<StapleJobData, StapleJobResult>(hostQueueName(host), (job, token) => this.runner.run(job, token), {
+    const worker = new Worker<QueuedJobData, QueuedJobResult>(hostQueueName(host), (job, token) => this.runner.run(job, token), {
       connection: this.options.connection,
       prefix: this.options.prefix,
       concurrency: this.settings.concurrency,

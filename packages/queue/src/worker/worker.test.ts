@@ -9,7 +9,7 @@ import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type StapleJobData, type StapleJobResult } from '../jobs/job.js';
+import { silentLogger, type QueuedJobData, type QueuedJobResult, type StapleJobData } from '../jobs/job.js';
 import type { AttemptOutcome, StapleObserver } from './observer.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { redisTestContext } from '../testing/redis.js';
@@ -124,10 +124,10 @@ describe.skipIf(!ctx.available)('StapleWorker and 429', () => {
     });
     open.push(worker, queue);
     const settled: { id: string; state: 'completed' | 'failed'; attemptsMade: number; reason?: string }[] = [];
-    worker.on('completed', (job: Job<StapleJobData, StapleJobResult>) =>
+    worker.on('completed', (job: Job<QueuedJobData, QueuedJobResult>) =>
       settled.push({ id: job.id!, state: 'completed', attemptsMade: job.attemptsMade }),
     );
-    worker.on('failed', (job: Job<StapleJobData, StapleJobResult> | undefined) => {
+    worker.on('failed', (job: Job<QueuedJobData, QueuedJobResult> | undefined) => {
       if (job) settled.push({ id: job.id!, state: 'failed', attemptsMade: job.attemptsMade, reason: job.failedReason });
     });
     await worker.start();
