@@ -1,8 +1,9 @@
 /**
  * A worker SIGKILLed mid-run costs seconds, not minutes, and loses nothing: two `staplewarm worker`
  * processes and `warm --no-work` against a simulator limited to 100 req/s; one worker is killed while
- * it holds jobs. Its jobs come back when their 10 s lock runs out (BullMQ's stalled-job check every
- * 5 s), the other worker fetches them, and every certificate is counted once.
+ * it holds jobs, batches of 16 certificates (warm's default, given here). Its jobs come back when
+ * their 10 s lock runs out (BullMQ's stalled-job check every 5 s), the other worker fetches what is
+ * left of them, and every certificate is counted once.
  */
 import { startResponder, type Responder } from '@staplewarm/responder-sim';
 import type { Redis } from 'ioredis';
@@ -40,7 +41,7 @@ describe('a worker killed mid-run', () => {
     const args = ['--redis', REDIS_URL, '--prefix', prefix, '--default-host-rate', String(RATE), '--metrics-port', '0'];
     for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(args));
     const started = Date.now();
-    const warm = runCli(['warm', '--no-work', '--certs', pki.live, '--json', ...args.slice(0, 6)]);
+    const warm = runCli(['warm', '--no-work', '--batch-size', '16', '--certs', pki.live, '--json', ...args.slice(0, 6)]);
     // Kill one worker once the run is well under way: it holds jobs (in flight or waiting for slots).
     await waitFor('a third of the requests', () => responder.stats().requests >= CERTS / 3, 30_000);
     workers[0]!.process.kill('SIGKILL');

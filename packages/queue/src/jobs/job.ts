@@ -23,13 +23,15 @@ export type CertificateSettlement =
 
 /**
  * A batch job's data: the certificates it still has to fetch, and how those it is done with ended
- * (kept in the job across its attempts: a retry or a hand-back carries only the unfinished ones).
+ * (kept in the job across its runs: when it comes back, it carries only the unfinished ones).
  * One BullMQ job per ~16 certificates instead of one each: its add, take and finish steps are most
  * of Redis' work per certificate in a cold start (docs/benchmarks.md).
  */
 export interface StapleBatchData {
   targets: StapleTarget[];
   settled: CertificateSettlement[];
+  /** Failed attempts so far of the certificates in `targets` (by fingerprint; none: 0). */
+  tries?: Record<string, number>;
 }
 
 /** What a completed batch returns: every certificate's own ending. */

@@ -1,12 +1,13 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
 import { StapleJobError } from '../jobs/errors.js';
 import { fetchWithFailover } from './failover.js';
 import type { HostLimiter } from '../hosts/host-limiter.js';
 import {
   isBatchData,
-  type CertificateSettlement,
   type QueuedJobData,
   type QueuedJobResult,
+  type StapleBatchData,
   type StapleBatchResult,
   type StapleJobData,
   type StapleJobResult,
@@ -24,6 +25,8 @@ export interface StapleJobRunnerOptions {
    * batches (a pool of `concurrency` jobs of 16 would otherwise start 16x as many).
    */
   certificatesInFlight: number;
+  /** Retry timing of a batch's certificates (a plain job's is BullMQ's, set by the pool). */
+  backoff: BackoffPolicy;
   random?: () => number;
 }
 
@@ -42,8 +45,8 @@ type Attempt = { kind: 'done'; result: StapleJobResult } | { kind: 'hand-back'; 
  * failures are recorded in the store's meta (`lastError`, never the staple); retryable ones come back
  * with backoff, the others (`address-refused`, `bad-url`, ...) fail at once.
  *
- * A batch settles each certificate on its own: those done are kept in the job's data, and a retry
- * or a hand-back runs only the others (see runBatch).
+ * A batch settles each certificate on its own: those done are kept in the job's data, and the
+ * batch comes back with only the others (see runBatch).
  */
 export class StapleJobRunner {
   private readonly random: () => number;
@@ -57,7 +60,7 @@ export class StapleJobRunner {
 
   async run(job: Job<QueuedJobData, QueuedJobResult>, token?: string): Promise<QueuedJobResult> {
     const data = job.data;
-    if (isBatchData(data)) return this.runBatch(job, data.targets, data.settled, token);
+    if (isBatchData(data)) return this.runBatch(job, data, token);
     const attempt = await this.attempt(job.queueName, data);
     if (attempt.kind === 'done') return attempt.result;
     if (attempt.kind === 'hand-back') return this.handBack(job, token, attempt.until);
@@ -67,39 +70,50 @@ export class StapleJobRunner {
 
   /**
    * Works a batch's certificates together. Those that end (stored, kept, or failed for good: a
-   * non-retryable error, or a retryable one on the job's last attempt) join `settled` in the job's
-   * data; when some did not, the job's data is cut down to them, and the job comes back: with
-   * backoff when one failed (an attempt is spent, for the whole batch), else at the hand-back time
-   * without spending one. A worker killed mid-batch leaves the data as of its last attempt: the
-   * batch runs again from there (the store keeps the better staple of a certificate fetched twice).
+   * non-retryable error, or a retryable one at the certificate's last attempt) join `settled` in the
+   * job's data; when some did not, the job's data is cut down to them, with each one's failed
+   * attempts (`tries`), and the job comes back at the latest of their hand-back and the earliest
+   * of their backoffs. Attempts are counted per certificate, not by BullMQ (the batch is handed back,
+   * not failed): one certificate's failures never spend another's attempts. A worker killed
+   * mid-batch leaves the data as of its last run: the batch runs again from there (the store keeps
+   * the better staple of a certificate fetched twice).
    */
   private async runBatch(
     job: Job<QueuedJobData, QueuedJobResult>,
-    targets: readonly StapleJobData[],
-    settledBefore: readonly CertificateSettlement[],
+    data: StapleBatchData,
     token: string | undefined,
   ): Promise<StapleBatchResult> {
-    const attempts = await Promise.all(targets.map((target) => this.attempt(job.queueName, target)));
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const settled = [...settledBefore];
+    const { targets } = data;
+    const outcomes = await Promise.all(targets.map((target) => this.attempt(job.queueName, target)));
+    const maxAttempts = job.opts.attempts ?? 1;
+    const now = this.options.deps.now();
+    const settled = [...data.settled];
     const again: StapleJobData[] = [];
-    let retry: StapleJobError | undefined;
-    let until = 0;
-    attempts.forEach((attempt, i) => {
-      const { fingerprint } = targets[i]!;
-      if (attempt.kind === 'done') settled.push({ fingerprint, state: 'completed', result: attempt.result });
-      else if (attempt.kind === 'hand-back') {
-        again.push(targets[i]!);
-        until = Math.max(until, attempt.until);
-      } else if (attempt.error.retryable && !lastAttempt) {
-        again.push(targets[i]!);
-        retry ??= attempt.error;
-      } else settled.push({ fingerprint, state: 'failed', code: attempt.error.code, reason: attempt.error.message });
+    const tries: Record<string, number> = {};
+    let handBackUntil = 0;
+    let retryAt = Infinity;
+    outcomes.forEach((outcome, i) => {
+      const target = targets[i]!;
+      const { fingerprint } = target;
+      if (outcome.kind === 'done') {
+        settled.push({ fingerprint, state: 'completed', result: outcome.result });
+        return;
+      }
+      const made = data.tries?.[fingerprint] ?? 0;
+      if (outcome.kind === 'hand-back') {
+        handBackUntil = Math.max(handBackUntil, outcome.until);
+      } else if (outcome.error.retryable && made + 1 < maxAttempts) {
+        retryAt = Math.min(retryAt, now + retryDelay(made + 1, this.options.backoff, this.random, outcome.error.retryAfterMs));
+      } else {
+        settled.push({ fingerprint, state: 'failed', code: outcome.error.code, reason: outcome.error.message });
+        return;
+      }
+      again.push(target);
+      tries[fingerprint] = made + (outcome.kind === 'failed' ? 1 : 0);
     });
     if (again.length === 0) return { batch: settled };
-    await job.updateData({ targets: again, settled });
-    if (retry) throw retry;
-    return this.handBack(job, token, until);
+    await job.updateData({ targets: again, settled, tries } satisfies StapleBatchData);
+    return this.handBack(job, token, Math.max(handBackUntil, retryAt === Infinity ? 0 : retryAt));
   }
 
   /** One certificate, within its host queue's certificates in flight. */

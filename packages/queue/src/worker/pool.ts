@@ -5,12 +5,13 @@ import { QUEUE_DEFAULTS } from '../defaults.js';
 import { retryDelay, type BackoffPolicy } from '../jobs/backoff.js';
 import { StapleJobError } from '../jobs/errors.js';
 import { hostQueueName } from '../jobs/host-queues.js';
-import type { QueuedJobData, QueuedJobResult } from '../jobs/job.js';
+import { isBatchData, type QueuedJobData, type QueuedJobResult } from '../jobs/job.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { HostLimiter } from '../hosts/host-limiter.js';
 import type { HostRatePolicy } from '../hosts/host-rate.js';
 import { hostShares } from '../hosts/shares.js';
 import { StapleJobRunner } from './job-runner.js';
+import { JobsTaken } from './jobs-taken.js';
 import type { StapleDeps } from './process.js';
 
 export interface StaplePoolOptions {
@@ -108,7 +109,12 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
       });
     this.ownsLimiter = options.hostLimiter === undefined;
     this.queue = new StapleQueue({ connection: options.connection, prefix: options.prefix, maxHostQueues: this.settings.maxHostQueues });
-    this.runner = new StapleJobRunner({ deps, limiter: this.hostLimiter, certificatesInFlight: this.settings.concurrency });
+    this.runner = new StapleJobRunner({
+      deps,
+      limiter: this.hostLimiter,
+      certificatesInFlight: this.settings.concurrency,
+      backoff: this.settings.backoff,
+    });
   }
 
   /** Opens the workers of the host queues registered now, then keeps looking for new ones. */
@@ -178,19 +184,28 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
 
   private async open(host: string): Promise<void> {
     const policy = this.settings.backoff;
-    const worker = new Worker<QueuedJobData, QueuedJobResult>(hostQueueName(host), (job, token) => this.runner.run(job, token), {
-      connection: this.options.connection,
-      prefix: this.options.prefix,
-      concurrency: this.settings.concurrency,
-      lockDuration: this.settings.lockDurationMs,
-      stalledInterval: this.settings.stalledIntervalMs,
-      removeOnComplete: { count: 0 },
-      removeOnFail: { count: 0 },
-      settings: {
-        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-          retryDelay(attemptsMade, policy, Math.random, err instanceof StapleJobError ? err.retryAfterMs : undefined),
+    // A job may be a batch: the jobs taken at once follow their size (jobs-taken.ts).
+    const jobsTaken = new JobsTaken(this.settings.concurrency, QUEUE_DEFAULTS.batchSize);
+    const worker: Worker<QueuedJobData, QueuedJobResult> = new Worker<QueuedJobData, QueuedJobResult>(
+      hostQueueName(host),
+      (job, token) => {
+        worker.concurrency = jobsTaken.taken(isBatchData(job.data) ? job.data.targets.length : 1);
+        return this.runner.run(job, token);
       },
-    });
+      {
+        connection: this.options.connection,
+        prefix: this.options.prefix,
+        concurrency: jobsTaken.jobs,
+        lockDuration: this.settings.lockDurationMs,
+        stalledInterval: this.settings.stalledIntervalMs,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { count: 0 },
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+            retryDelay(attemptsMade, policy, Math.random, err instanceof StapleJobError ? err.retryAfterMs : undefined),
+        },
+      },
+    );
     worker.on('completed', (job, result) => this.emit('completed', job, result));
     worker.on('failed', (job, err) => this.emit('failed', job, err));
     // An 'error' event without a listener would throw: report to the log when nobody listens.
