@@ -18,7 +18,7 @@ export interface StapleQueueOptions {
   connection: Redis;
   /** BullMQ key prefix, shared by every process of the fleet. */
   prefix: string;
-  /** Attempts per job before it fails. @defaultValue QUEUE_DEFAULTS.attempts (5) */
+  /** Attempts per certificate before it fails. @defaultValue QUEUE_DEFAULTS.attempts (5) */
   attempts?: number;
   /** Hosts with a queue of their own; the others share the overflow queue. @defaultValue QUEUE_DEFAULTS.maxHostQueues (64) */
   maxHostQueues?: number;
@@ -32,8 +32,9 @@ export type JobCounts = Record<'waiting' | 'active' | 'delayed' | 'prioritized' 
 const COUNTED: JobType[] = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'];
 
 /**
- * The enqueueing side: one job per certificate (jobId = fingerprint), in the queue of the host its
- * first responder URL names (see host-queues.ts). Queue handles are made on first use and kept.
+ * The enqueueing side: jobs of one certificate (jobId = fingerprint) or batches (`add` with
+ * `planJobs`), in the queue of the host their first responder URL names (see host-queues.ts).
+ * Queue handles are made on first use and kept.
  */
 export class StapleQueue {
   readonly registry: HostRegistry;
