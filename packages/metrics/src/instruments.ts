@@ -87,7 +87,7 @@ export function createInstruments(
     }),
     queueJobs: new Gauge({
       name: METRIC_NAMES.queueJobs,
-      help: 'Jobs in the BullMQ staple queue by state (waiting, active, delayed, failed).',
+      help: 'Jobs in the staple queues by state (waiting, active, delayed, failed); a warm job holds up to --batch-size certificates.',
       labelNames: ['state'],
       registers,
     }),
