@@ -8,7 +8,8 @@ import { StapleStore } from '@staplewarm/store';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostQueueName } from '../jobs/host-queues.js';
-import type { StapleJobData, StapleJobResult } from '../jobs/job.js';
+import type { QueuedJobData, QueuedJobResult, StapleBatchResult, StapleJobData, StapleJobResult } from '../jobs/job.js';
+import { planJobs } from '../jobs/plan.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { OLDER_RESPONSE, RefreshListener } from './refresh-listener.js';
 import { RefreshRecords } from './refresh-records.js';
@@ -270,6 +271,54 @@ describe.skipIf(!ctx.available)('RefreshScheduler', () => {
       }
       const { meta } = await store.get(stale.fingerprint);
       expect(meta?.lastErrorCode).toBe(OLDER_RESPONSE);
+    } finally {
+      await worker.close();
+      await listener.close();
+    }
+  });
+  it('settles each tracked certificate of a batch that a warm run queued, and notes its refused older responses', async () => {
+    const [failing, stale, stranger] = [target('batch-fails'), target('batch-stale'), target('batch-stranger')];
+    const listener = new RefreshListener({ connection: ctx.redis, prefix: qp(), scheduler, queue, store, flushMs: 20 });
+    // The batch waits in a queue of its own host, so that only it is worked here (the scheduler's
+    // own jobs wait in 127.0.0.1:9's).
+    const host = 'warm-batch.test';
+    await queue.registry.register([host]);
+    await listener.start();
+    const worker = new Worker<QueuedJobData, QueuedJobResult>(
+      hostQueueName(host),
+      async (): Promise<StapleBatchResult> => ({
+        batch: [
+          { fingerprint: failing.fingerprint, state: 'failed', code: 'http-500', reason: 'http-500: responder down' },
+          {
+            fingerprint: stale.fingerprint,
+            state: 'completed',
+            result: { outcome: 'kept', status: 'good', responder: 'http://r.test/', reason: 'older' },
+          },
+          {
+            fingerprint: stranger.fingerprint,
+            state: 'completed',
+            result: { outcome: 'stored', status: 'good', responder: 'http://r.test/' },
+          },
+        ],
+      }),
+      { connection: ctx.redis, prefix: qp() },
+    );
+    try {
+      await scheduler.track([failing, stale]);
+      const targets = [failing, stale, stranger];
+      await queue.add(planJobs(targets, new Map(targets.map((t) => [t.fingerprint, host])), 16));
+      const records = new RefreshRecords(ctx.redis, qp());
+      const deadline = Date.now() + 10_000;
+      while ((await records.read([failing.fingerprint, stale.fingerprint])).size < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await listener.flush();
+      await scheduler.idle();
+      const settled = await records.read([failing.fingerprint, stale.fingerprint, stranger.fingerprint]);
+      expect(settled.get(failing.fingerprint)?.streak).toBe(1);
+      expect(settled.get(stale.fingerprint)?.streak).toBe(1);
+      expect(settled.has(stranger.fingerprint)).toBe(false); // not tracked by this scheduler
+      expect((await store.get(stale.fingerprint)).meta?.lastErrorCode).toBe(OLDER_RESPONSE);
     } finally {
       await worker.close();
       await listener.close();
