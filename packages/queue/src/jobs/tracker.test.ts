@@ -3,10 +3,10 @@
  * when its caller's deadline passes. Without Redis these skip locally and fail under CI=true.
  */
 import { createHash } from 'node:crypto';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostQueueName } from './host-queues.js';
-import type { StapleJobData, StapleJobResult } from './job.js';
+import type { QueuedJobData, QueuedJobResult, StapleBatchData, StapleBatchResult, StapleJobData, StapleJobResult } from './job.js';
 import { planJobs } from './plan.js';
 import { StapleQueue } from './queue.js';
 import { JobTracker } from './tracker.js';
@@ -169,6 +169,54 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
       await Promise.all([local.close(), other.close()]);
       localConnection.disconnect();
       otherConnection.disconnect();
+      await tracker.close();
+      await queue.close();
+    }
+  });
+  it('settles each certificate of a batch from its result, and those of a batch that failed as a whole as gone (the store knows)', async () => {
+    const prefix = `${ctx.bull}-batches`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix, attempts: 1 });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue });
+    const workerConnection = ctx.redis.duplicate();
+    const [ok, bad, broken1, broken2] = [target('batch-ok'), target('batch-bad'), target('batch-broken-1'), target('batch-broken-2')];
+    const worker = new Worker<QueuedJobData, QueuedJobResult>(
+      hostQueueName('127.0.0.1:9'),
+      async (job): Promise<StapleBatchResult> => {
+        const data = job.data as StapleBatchData;
+        if (data.targets.some((t) => t.fingerprint === broken1.fingerprint)) throw new UnrecoverableError('internal: Redis went away');
+        return {
+          batch: [
+            {
+              fingerprint: ok.fingerprint,
+              state: 'completed',
+              result: { outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' },
+            },
+            { fingerprint: bad.fingerprint, state: 'failed', code: 'http-500', reason: 'http-500: responder down' },
+          ],
+        };
+      },
+      { connection: workerConnection, prefix },
+    );
+    try {
+      const routes = await queue.route([ok, bad, broken1, broken2]);
+      const jobs = [...planJobs([ok, bad], routes, 16), ...planJobs([broken1, broken2], routes, 16)];
+      expect(jobs.map((job) => job.targets.length)).toEqual([2, 2]);
+      await tracker.track(jobs); // followed through the queues' events (no local pool)
+      await queue.add(jobs);
+      const settled = await tracker.wait({ signal: AbortSignal.timeout(20_000) });
+      expect(settled.get(ok.fingerprint)).toMatchObject({ state: 'completed', result: { outcome: 'stored' } });
+      expect(settled.get(bad.fingerprint)).toEqual({
+        id: bad.fingerprint,
+        state: 'failed',
+        code: 'http-500',
+        reason: 'http-500: responder down',
+      });
+      expect(settled.get(broken1.fingerprint)).toEqual({ id: broken1.fingerprint, state: 'gone' });
+      expect(settled.get(broken2.fingerprint)).toEqual({ id: broken2.fingerprint, state: 'gone' });
+      expect(tracker.unsettled()).toEqual([]);
+    } finally {
+      await worker.close();
+      workerConnection.disconnect();
       await tracker.close();
       await queue.close();
     }
