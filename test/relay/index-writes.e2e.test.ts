@@ -1,7 +1,8 @@
 /**
  * The scanners write the relay's CertID index: `warm` and `serve` (the real CLI) index every
  * certificate they scan, under both CertID hashes, and leave the index-only issuer name out of the
- * jobs they queue (BullMQ memory per certificate).
+ * jobs they queue (BullMQ memory per certificate), whether a job holds one certificate (serve) or a
+ * batch (warm).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,16 +53,22 @@ describe('the scanners write the CertID index', () => {
     expect(stored).toEqual(manifest.leaves.map((leaf) => leaf.fingerprint));
   }
 
+  /** The certificates of the jobs in `states` over every host queue (warm's batches hold several). */
+  async function queuedCertificates(queue: StapleQueue, states: ('wait' | 'delayed')[]): Promise<object[]> {
+    const jobs = (await Promise.all((await queue.hosts()).map((host) => queue.queueOf(host).getJobs(states, 0, COUNT)))).flat();
+    return jobs.flatMap((job) => ('targets' in job.data ? job.data.targets : [job.data]));
+  }
+
   /** The jobs in `states` (over every host queue) carry what a worker needs, not the issuer name. */
   async function expectLeanJobs(prefix: string, states: ('wait' | 'delayed')[]): Promise<void> {
     const queue = new StapleQueue({ connection: redis.duplicate(), prefix: `${prefix}bull` });
     try {
-      const jobs = (await Promise.all((await queue.hosts()).map((host) => queue.queueOf(host).getJobs(states, 0, COUNT)))).flat();
-      expect(jobs).toHaveLength(COUNT);
-      for (const job of jobs) {
-        expect(job.data).toHaveProperty('request');
-        expect(job.data).toHaveProperty('issuerSpki');
-        expect(job.data).not.toHaveProperty('issuerName');
+      const certificates = await queuedCertificates(queue, states);
+      expect(certificates).toHaveLength(COUNT);
+      for (const data of certificates) {
+        expect(data).toHaveProperty('request');
+        expect(data).toHaveProperty('issuerSpki');
+        expect(data).not.toHaveProperty('issuerName');
       }
     } finally {
       await queue.close();
@@ -79,10 +86,7 @@ describe('the scanners write the CertID index', () => {
       },
     );
     const queue = new StapleQueue({ connection: redis.duplicate(), prefix: `${prefix}bull` });
-    const queued = async (): Promise<number> => {
-      const counts = await queue.jobCounts();
-      return counts.waiting + counts.delayed;
-    };
+    const queued = async (): Promise<number> => (await queuedCertificates(queue, ['wait', 'delayed'])).length;
     try {
       // A scanner indexes a batch, then queues it: wait for every job (due now, or delayed).
       const deadline = Date.now() + 60_000;
