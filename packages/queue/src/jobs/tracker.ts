@@ -97,10 +97,10 @@ export class JobTracker {
 
   /**
    * Resolves when every tracked certificate has settled (by fingerprint), or as soon as `signal`
-   * aborts (a caller's deadline: the certificates still pending are then `unsettled()`). When no event arrives for
-   * `idleCheckMs`, it asks the queues about the jobs still pending: one that no longer exists settled
-   * while we could not see it (a trimmed events stream, a restart) and is reported `gone`, for the
-   * caller to read from the store. Following a local pool, it asks every `idleCheckMs` (1 s) whatever
+   * aborts (a caller's deadline: the certificates still pending are then `unsettled()`). When no
+   * event arrives for `idleCheckMs`, it asks the queues about the jobs still pending: one that no
+   * longer exists settled while we could not see it (a trimmed events stream, a restart) and its
+   * certificates are reported `gone`, for the caller to read from the store. Following a local pool, it asks every `idleCheckMs` (1 s) whatever
    * the pool reports: jobs that another worker process settles are seen only that way.
    */
   async wait(opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
@@ -184,7 +184,9 @@ export class JobTracker {
   private settleJob(jobId: string, settlement: (fingerprint: string) => JobSettlement): void {
     const job = this.jobs.get(jobId);
     if (!job) return;
-    for (const fingerprint of [...job.waiting]) this.settle(settlement(fingerprint));
+    // A certificate tracked again under another job since is that job's to settle.
+    for (const fingerprint of [...job.waiting]) if (this.pending.get(fingerprint) === jobId) this.settle(settlement(fingerprint));
+    this.jobs.delete(jobId);
   }
 
   private settle(settlement: JobSettlement): void {
