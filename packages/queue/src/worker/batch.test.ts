@@ -3,32 +3,20 @@
  * certificate of a batch is fetched, retried and reported on its own, and a retry or a hand-back
  * runs only the certificates that did not end. Without Redis these skip locally and fail under CI=true.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { FetchError, type OcspClient, type OcspFetchRequest, type OcspFetchResult } from '@staplewarm/fetch';
-import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type StapleJobData } from '../jobs/job.js';
+import { silentLogger } from '../jobs/job.js';
 import { planJobs } from '../jobs/plan.js';
 import { StapleQueue } from '../jobs/queue.js';
 import { JobTracker } from '../jobs/tracker.js';
+import { acceptingVerifier, testTarget } from '../testing/fixtures.js';
 import { redisTestContext } from '../testing/redis.js';
 import { StaplePool } from './pool.js';
 
 const ctx = await redisTestContext();
-const DAY = 86_400_000;
-const now = Date.now();
-const staple: Staple = {
-  der: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]),
-  status: 'good',
-  thisUpdate: new Date(now - 60_000),
-  nextUpdate: new Date(now + 7 * DAY),
-  producedAt: new Date(now - 60_000),
-  expiresAt: new Date(now + 7 * DAY),
-  certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-  signer: 'issuer',
-};
-const verifier = { verify: () => staple } as unknown as OcspVerifier;
+const verifier = acceptingVerifier();
 
 type Answer = 'ok' | '500' | '429' | 'refused';
 
@@ -59,20 +47,6 @@ function scriptedClient(script: Record<string, Answer[]>) {
   return { client: client as unknown as OcspClient, calls };
 }
 
-function target(label: string, url: string): StapleJobData {
-  return {
-    fingerprint: createHash('sha256').update(`${label}-${url}`).digest('hex'),
-    names: [`${label}.example.test`],
-    mustStaple: false,
-    certNotAfter: now + 60 * DAY,
-    ocspUrls: [url],
-    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-    request: 'MAA=',
-    issuerSpki: 'MAA=',
-    subject: `CN=${label}`,
-  };
-}
-
 describe.skipIf(!ctx.available)('batch jobs', () => {
   const open: { close(): Promise<void> }[] = [];
   afterEach(async () => {
@@ -91,7 +65,8 @@ describe.skipIf(!ctx.available)('batch jobs', () => {
       [`${base}/down`]: ['500'], // fails every attempt
     };
     const { client, calls } = scriptedClient(script);
-    const targets = Object.keys(script).map((url) => target(new URL(url).pathname.slice(1), url));
+    // Named after their URL (its host is random): certificates of this test only.
+    const targets = Object.keys(script).map((url) => testTarget(url, url));
     const store = new StapleStore(ctx.redis, { prefix: ctx.prefix });
     const queue = new StapleQueue({ connection: ctx.redis, prefix: ctx.bull, attempts: 3 });
     const pool = new StaplePool({
@@ -113,7 +88,7 @@ describe.skipIf(!ctx.available)('batch jobs', () => {
     await pool.sync();
     const settled = await tracker.wait({ idleCheckMs: 200, signal: AbortSignal.timeout(15_000) });
 
-    const byName = (name: string) => settled.get(targets.find((t) => t.subject === `CN=${name}`)!.fingerprint);
+    const byName = (name: string) => settled.get(targets.find((t) => t.ocspUrls[0] === `${base}/${name}`)!.fingerprint);
     expect(settled.size).toBe(5);
     for (const name of ['ok', 'flaky', 'limited'])
       expect(byName(name)).toMatchObject({ state: 'completed', result: { outcome: 'stored' } });

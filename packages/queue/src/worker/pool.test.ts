@@ -4,44 +4,19 @@
  * per host), and the global ceiling holds over all hosts. Without Redis these skip locally and fail
  * under CI=true.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { OcspClient, OcspFetchRequest, OcspFetchResult } from '@staplewarm/fetch';
-import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type StapleJobData } from '../jobs/job.js';
 import { StapleQueue } from '../jobs/queue.js';
+import { acceptingVerifier, testTarget } from '../testing/fixtures.js';
 import { redisTestContext } from '../testing/redis.js';
 import { StaplePool, type StaplePoolOptions } from './pool.js';
 
 const ctx = await redisTestContext();
-const DAY = 86_400_000;
 
-function target(label: string, url: string): StapleJobData {
-  return {
-    fingerprint: createHash('sha256').update(label).digest('hex'),
-    names: [`${label}.example.test`],
-    mustStaple: false,
-    certNotAfter: Date.now() + 60 * DAY,
-    ocspUrls: [url],
-    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-    request: 'MAA=',
-    issuerSpki: 'MAA=',
-    subject: `CN=${label}`,
-  };
-}
-
-const now = Date.now();
-const staple: Staple = {
-  der: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]),
-  status: 'good',
-  thisUpdate: new Date(now - 60_000),
-  nextUpdate: new Date(now + 7 * DAY),
-  producedAt: new Date(now - 60_000),
-  expiresAt: new Date(now + 7 * DAY),
-  certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-  signer: 'issuer',
-};
+const target = testTarget;
 
 /** Answers every request at once; records [host, time sent]. */
 function recordingClient() {
@@ -77,7 +52,7 @@ describe.skipIf(!ctx.available)('StaplePool', () => {
       prefix: ctx.bull,
       hostSyncMs: 50,
       ...options,
-      deps: { client, verifier: { verify: () => staple } as unknown as OcspVerifier, store, now: Date.now, log: silentLogger },
+      deps: { client, verifier: acceptingVerifier(), store, now: Date.now, log: silentLogger },
     });
     open.push(pool, queue);
     const done = new Set<string>();

@@ -3,49 +3,25 @@
  * verifier are stand-ins): 429s hand jobs back without spending attempts, pause only their host, and
  * are observed. Without Redis these skip locally and fail under CI=true.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { FetchError, type OcspClient, type OcspFetchRequest, type OcspFetchResult } from '@staplewarm/fetch';
-import type { OcspVerifier, Staple } from '@staplewarm/ocsp';
 import { StapleStore } from '@staplewarm/store';
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type QueuedJobData, type QueuedJobResult, type StapleJobData } from '../jobs/job.js';
 import type { AttemptOutcome, StapleObserver } from './observer.js';
 import { StapleQueue } from '../jobs/queue.js';
+import { acceptingVerifier, testTarget } from '../testing/fixtures.js';
 import { redisTestContext } from '../testing/redis.js';
 import { HostLeaseError } from '../hosts/host-lease.js';
 import { HostLimiter } from '../hosts/host-limiter.js';
 import { StaplePool } from './pool.js';
 
 const ctx = await redisTestContext();
-const DAY = 86_400_000;
 
-function target(label: string, url: string | string[]): StapleJobData {
-  return {
-    fingerprint: createHash('sha256').update(label).digest('hex'),
-    names: [`${label}.example.test`],
-    mustStaple: false,
-    certNotAfter: Date.now() + 60 * DAY,
-    ocspUrls: Array.isArray(url) ? url : [url],
-    certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-    request: 'MAA=',
-    issuerSpki: 'MAA=',
-    subject: `CN=${label}`,
-  };
-}
+const target = testTarget;
 
-const now = Date.now();
-const goodStaple: Staple = {
-  der: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x00]),
-  status: 'good',
-  thisUpdate: new Date(now - 60_000),
-  nextUpdate: new Date(now + 7 * DAY),
-  producedAt: new Date(now - 60_000),
-  expiresAt: new Date(now + 7 * DAY),
-  certId: { hashAlgorithm: 'sha1', issuerNameHash: 'aa', issuerKeyHash: 'bb', serialNumber: '01' },
-  signer: 'issuer',
-};
-const verifier = { verify: () => goodStaple } as unknown as OcspVerifier;
+const verifier = acceptingVerifier();
 
 /** A responder scripted per URL: each answer is taken in turn, the last one repeats. */
 function scriptedClient(script: Record<string, ('429' | '500' | 'timeout' | 'refused' | 'ok')[]>, retryAfterMs?: number, latencyMs = 0) {
