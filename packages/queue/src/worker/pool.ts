@@ -30,8 +30,8 @@ export interface StaplePoolOptions {
   /** Per-responder-host budgets, requests/s, keyed by `host[:port]` (lowercase), shared by all processes. @defaultValue {} */
   hostRates?: Readonly<Record<string, number>>;
   /**
-   * Certificates in flight per host queue in this process, and jobs taken at once per host queue
-   * (a job may be a batch: its certificates wait for places). @defaultValue QUEUE_DEFAULTS.concurrency (128)
+   * Certificates in flight per host queue in this process; the jobs taken at once follow from it
+   * and the size of the jobs (jobs-taken.ts). @defaultValue QUEUE_DEFAULTS.concurrency (128)
    */
   concurrency?: number;
   /** Retries of failed attempts. @defaultValue { baseMs: QUEUE_DEFAULTS.retryBaseMs, maxMs: QUEUE_DEFAULTS.retryMaxMs } */
