@@ -107,4 +107,51 @@ describe.skipIf(!ctx.available)('batch jobs', () => {
     expect((await store.get(byName('down')!.id)).meta?.lastErrorCode).toBe('http-500');
     expect(await queue.jobCounts()).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 });
   });
+
+  it('works at most `concurrency` certificates of a host at once, and takes batches for twice that many, not a job per place', async () => {
+    const url = `http://held-${randomBytes(3).toString('hex')}.test/`;
+    // Every answer waits until released: what is in flight stays in flight.
+    const waiting: (() => void)[] = [];
+    const client = {
+      fetch: () =>
+        new Promise<OcspFetchResult>((resolve) =>
+          waiting.push(() =>
+            resolve({ ok: true, response: { body: Buffer.alloc(1), url, method: 'GET', status: 200, elapsedMs: 1 }, attempts: [] }),
+          ),
+        ),
+    } as unknown as OcspClient;
+    const targets = Array.from({ length: 20 * 16 }, (_, i) => testTarget(`held-${i}-${url}`, url));
+    const store = new StapleStore(ctx.redis, { prefix: ctx.prefix });
+    const queue = new StapleQueue({ connection: ctx.redis, prefix: ctx.bull });
+    const pool = new StaplePool({
+      connection: ctx.redis,
+      prefix: ctx.bull,
+      concurrency: 32,
+      defaultHostRate: 0,
+      hostSyncMs: 50,
+      deps: { client, verifier, store, now: Date.now, log: silentLogger },
+    });
+    const tracker = new JobTracker({ connection: ctx.redis, prefix: ctx.bull, queue, local: pool });
+    open.push(tracker, pool, queue);
+    const jobs = planJobs(targets, await queue.route(targets), 16);
+    await tracker.track(jobs);
+    await pool.start();
+    await queue.add(jobs);
+    await pool.sync();
+    const hostQueue = queue.queueOf(jobs[0]!.host);
+    for (const deadline = Date.now() + 10_000; waiting.length < 32 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300)); // room for more to start, were the bounds wrong
+    expect(waiting).toHaveLength(32);
+    // 2 x 32 certificates' worth of batches of 16: 4 taken, the 16 others left for other processes.
+    expect(await hostQueue.getActiveCount()).toBe(4);
+    expect(await hostQueue.getWaitingCount()).toBe(16);
+    // Released as they come, every certificate is stored.
+    const releasing = setInterval(() => waiting.splice(0).forEach((release) => release()), 10);
+    try {
+      const settled = await tracker.wait({ idleCheckMs: 200, signal: AbortSignal.timeout(20_000) });
+      expect([...settled.values()].filter((s) => s.state === 'completed')).toHaveLength(targets.length);
+    } finally {
+      clearInterval(releasing);
+    }
+  });
 });
