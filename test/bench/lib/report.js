@@ -69,7 +69,23 @@ export function rawScenarioReport(r) {
   lines.push(
     `  CPU time           warm ${n(r.cpuMs.warm / 1000, 1)} s, simulator ${n(r.cpuMs.sim / 1000, 1)} s, redis ${n(r.cpuMs.redis / 1000, 1)} s`,
   );
+  if (r.bare) lines.push(...bareLines(r));
   return { lines, targets };
+}
+
+/**
+ * c's ceiling: the bare pipeline (bare-pipeline.js) over the same certificates right after, one
+ * process doing the least work a warm-up does. Shown, not judged: it tells whether the target is
+ * within this machine's reach at all, and what staplewarm's queue, rules and tracking cost.
+ */
+function bareLines(r) {
+  const { bare } = r;
+  const perCert = (ms) => `${n(ms / r.certificates, 2)} ms`;
+  const total = (cpu) => Object.values(cpu).reduce((a, b) => a + b, 0);
+  return [
+    `  bare pipeline      ${n(bare.rate)} certs/s: ${n(bare.stored)} stored in ${n(bare.seconds, 2)} s, wall time of one process doing only read, parse, GET, verify, SET (no queue, rules, retries, tracking; a ceiling for this machine, not judged)`,
+    `  ours vs bare       ${n(r.totalSeconds / bare.seconds, 2)}x its wall time; CPU per certificate (all processes) ${perCert(total(r.cpuMs))} vs ${perCert(total(bare.cpuMs))} (warm ${perCert(r.cpuMs.warm)} vs bare ${perCert(bare.cpuMs.bare)}; simulator ${perCert(r.cpuMs.sim)} vs ${perCert(bare.cpuMs.sim)}; redis ${perCert(r.cpuMs.redis)} vs ${perCert(bare.cpuMs.redis)})`,
+  ];
 }
 
 function stapleLines(r, targets) {
@@ -98,6 +114,7 @@ export function peerScenarioReport(r) {
       `  staplewarm warm    ${n(r.staplewarm.seconds, 2)} s for ${n(r.certificates)} (${n(r.staplewarm.stored)} stored; fetching ${n(r.staplewarm.fetchSeconds, 2)} s of it), one process   ratio ${n(r.speedup, 2)}x   (runs: ${all(r.staplewarm.allSeconds)} s)`,
       `  worker + --no-work ${n(r.deployed.seconds, 2)} s (${n(r.deployed.stored)} stored; fetching ${n(r.deployed.fetchSeconds, 2)} s of it), worker already running   ratio ${n(r.deployedSpeedup, 2)}x   (runs: ${all(r.deployed.allSeconds)} s)`,
       `  openssl -P16       ${n(r.openssl.seconds, 2)} s (${n(r.openssl.answered)} answered good or revoked)   (runs: ${all(r.openssl.allSeconds)} s)`,
+      `  bare pipeline      ${n(r.bare.seconds, 2)} s (${n(r.bare.stored)} stored), one process doing only read, parse, GET, verify, SET: a ceiling, not judged   ratio ${n(r.bareSpeedup, 2)}x   (runs: ${all(r.bare.allSeconds)} s)`,
       `  best ratio         ${n(best, 2)}x   [${verdict(best >= PEER_TARGET)} >= ${PEER_TARGET}x]`,
     ],
     targets: [

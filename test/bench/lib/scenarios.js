@@ -4,7 +4,10 @@
 import { join } from 'node:path';
 import { PREFIX, countStaples, jobsLeft } from './figures.js';
 import { opensslWarm, recheckStaples } from './openssl.js';
-import { cpuMs, freePort, peakRssBytes, runStaplewarm, startSimulator, startWorker } from './services.js';
+import { cpuMs, freePort, peakRssBytes, runBarePipeline, runStaplewarm, startSimulator, startWorker } from './services.js';
+
+/** The bare pipeline's keys (c, d): apart from staplewarm's, deleted after each run. */
+const BARE_PREFIX = 'benchbare:';
 
 export const SCENARIOS = {
   a: { title: '(a) --rate 500 against a responder limited to 500 req/s, latency 20 ms', rate: 500, sim: { rate: 500, latencyMs: 20 } },
@@ -142,6 +145,17 @@ export async function runRawScenario({ redis, pki, out, log }) {
     const memoryAfter = await redis.usedMemory();
     const staplesInRedis = await countStaples(redis.client);
     const recheck = await recheckStaples({ redis: redis.client, prefix: PREFIX, pki, sample: 50, workDir: join(out, 'recheck-c') });
+    // Right after, on the same simulator: the bare pipeline, the least work a warm-up does (a ceiling
+    // for this machine, not a peer a user could run), so the two are compared within one run.
+    log(`${title}: the bare pipeline over the same ${pki.count} certificates`);
+    const cpuBeforeBare = { sim: cpuMs(sim.pid), redis: cpuMs(redis.pid) };
+    const bareRun = await runBarePipeline({ live: pki.live, redisUrl: redis.url, prefix: BARE_PREFIX });
+    const bare = {
+      seconds: bareRun.wallMs / 1000,
+      rate: pki.count / (bareRun.wallMs / 1000),
+      stored: bareRun.summary.stored,
+      cpuMs: { bare: bareRun.cpuMs, sim: cpuMs(sim.pid) - cpuBeforeBare.sim, redis: cpuMs(redis.pid) - cpuBeforeBare.redis },
+    };
     const { summary } = warm;
     const stored = summary.stored.good + summary.stored.revoked;
     const totalSeconds = warm.wallMs / 1000;
@@ -167,6 +181,7 @@ export async function runRawScenario({ redis, pki, out, log }) {
       redisBytesPerStaple: (memoryAfter - memoryBefore) / pki.count,
       jobsLeft: left,
       cpuMs: cpu,
+      bare,
     };
   } finally {
     await sim.stop();
@@ -201,7 +216,7 @@ export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
     '0',
     '--json',
   ];
-  const runs = { single: [], deployed: [], openssl: [] };
+  const runs = { single: [], deployed: [], openssl: [], bare: [] };
   try {
     for (let round = 0; round <= rounds; round++) {
       const timed = round > 0;
@@ -213,10 +228,13 @@ export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
       await deleteStaples(redis.client, PREFIX);
       const deployed = await runStaplewarm(['warm', '--no-work', ...warmArgs(PREFIX)]);
       const peer = await opensslWarm({ pki, url: sim.url, parallel: 16, outDir: join(out, 'openssl-responses') });
+      await deleteStaples(redis.client, BARE_PREFIX);
+      const bare = await runBarePipeline({ live: pki.live, redisUrl: redis.url, prefix: BARE_PREFIX });
       if (!timed) continue;
       runs.single.push(single);
       runs.deployed.push(deployed);
       runs.openssl.push(peer);
+      runs.bare.push(bare);
     }
   } finally {
     await worker.stop();
@@ -237,6 +255,11 @@ export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
     answered: Math.min(...runs.openssl.map((r) => r.answered)),
     allSeconds: runs.openssl.map((r) => r.wallMs / 1000),
   };
+  const bare = {
+    seconds: median(runs.bare.map((r) => r.wallMs / 1000)),
+    stored: Math.min(...runs.bare.map((r) => r.summary.stored)),
+    allSeconds: runs.bare.map((r) => r.wallMs / 1000),
+  };
   return {
     scenario: 'd',
     title: `(d) the same certificates: staplewarm (--rate 0 --default-host-rate 0) vs openssl ocsp run 16 at a time (xargs -P16), latency 20 ms, no rate limit; medians of ${rounds} rounds after a warm-up round`,
@@ -245,6 +268,8 @@ export async function runPeerScenario({ redis, pki, out, log, rounds = 3 }) {
     staplewarm: single,
     deployed,
     openssl,
+    bare,
+    bareSpeedup: openssl.seconds / bare.seconds,
     speedup: openssl.seconds / single.seconds,
     deployedSpeedup: openssl.seconds / deployed.seconds,
   };

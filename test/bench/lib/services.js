@@ -177,10 +177,18 @@ let rusageFiles = 0;
  * else from /proc sampled every 200 ms while it ran.
  */
 export function spawnStaplewarm(args, env = {}) {
+  return spawnTimed(STAPLEWARM_BIN, args, env);
+}
+
+/** The bare pipeline (bare-pipeline.js: the least work a warm-up does, a ceiling for this machine), timed as spawnStaplewarm times staplewarm. */
+export const BARE_PIPELINE_SCRIPT = fileURLToPath(new URL('./bare-pipeline.js', import.meta.url));
+
+/** A Node script that prints one JSON summary, timed from spawn to exit (see spawnStaplewarm). */
+export function spawnTimed(script, args, env = {}) {
   const rusageFile = join(tmpdir(), `staplewarm-bench-rusage-${process.pid}-${++rusageFiles}.json`);
   rmSync(rusageFile, { force: true });
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', RUSAGE_PRELOAD, STAPLEWARM_BIN, ...args], {
+  const child = spawn(process.execPath, ['--import', RUSAGE_PRELOAD, script, ...args], {
     env: { ...process.env, STAPLEWARM_LOG_LEVEL: 'warn', ...ALLOW_LOOPBACK_RESPONDERS, ...env, BENCH_RUSAGE_FILE: rusageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -210,7 +218,7 @@ export function spawnStaplewarm(args, env = {}) {
     try {
       summary = JSON.parse(stdout);
     } catch {
-      throw new Error(`staplewarm ${args[0]} exited ${code} without a JSON summary:\n${stderr.slice(-4000)}`);
+      throw new Error(`${script} ${args[0]} exited ${code} without a JSON summary:\n${stderr.slice(-4000)}`);
     }
     return { code, summary, wallMs, cpuMs: usage.cpuMs, peakRssBytes: usage.maxRssBytes, usageSampled: Boolean(usage.sampled), stderr };
   });
@@ -220,6 +228,11 @@ export function spawnStaplewarm(args, env = {}) {
 /** Runs `staplewarm <args>` to completion: see spawnStaplewarm. */
 export async function runStaplewarm(args, env = {}) {
   return spawnStaplewarm(args, env).done;
+}
+
+/** Runs the bare pipeline over a certbot live/ tree to completion: see spawnTimed. */
+export async function runBarePipeline({ live, redisUrl, prefix }) {
+  return spawnTimed(BARE_PIPELINE_SCRIPT, ['--certs', live, '--redis', redisUrl, '--prefix', prefix]).done;
 }
 
 export { sleep };
