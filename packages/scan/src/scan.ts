@@ -51,6 +51,13 @@ export interface ScanOptions {
    * `scan-stalled`, naming the file. 0: wait for ever. @defaultValue 60,000
    */
   stallTimeoutMs?: number;
+  /**
+   * Run the scan's thread at a lower priority (nice `SCAN_THREAD_NICE`; Linux only, elsewhere
+   * nothing changes). The scan only has to stay ahead of the fetching that consumes its targets, in
+   * this process or in workers beside it, so those get the CPU first when cores are short; an idle
+   * machine runs it as fast as before. @defaultValue true
+   */
+  lowPriority?: boolean;
 }
 
 export interface ScanReport {
@@ -94,7 +101,14 @@ export async function scanCertificateStores(paths: readonly string[], options: S
     throw new ScanError('invalid-option', 'keepTargets: false needs onTargets (the targets would go nowhere)');
   }
   return scanInThread(
-    { paths: [...paths], now: options.now, hash: options.hash ?? SCAN_DEFAULTS.hash, maxFileBytes, batchSize },
+    {
+      paths: [...paths],
+      now: options.now,
+      hash: options.hash ?? SCAN_DEFAULTS.hash,
+      maxFileBytes,
+      batchSize,
+      lowPriority: options.lowPriority ?? true,
+    },
     options.onTargets,
     { stallTimeoutMs, keepTargets },
   );

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanError } from '../errors.js';
 import { SCAN_THREAD_LIMITS, scanInThread } from './host.js';
 
-const input = { now: Date.now(), hash: 'sha1' as const, maxFileBytes: 1_048_576, batchSize: 500 };
+const input = { now: Date.now(), hash: 'sha1' as const, maxFileBytes: 1_048_576, batchSize: 500, lowPriority: false };
 const protocol = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'thread', 'protocol.js')).href;
 
 describe('scanInThread', () => {

@@ -9,6 +9,8 @@ export interface WorkerInput {
   hash: CertIdHash;
   maxFileBytes: number;
   batchSize: number;
+  /** Lower the thread's priority first (`ScanOptions.lowPriority`). */
+  lowPriority: boolean;
   /** Shared with the calling thread: see `Heartbeat`. */
   heartbeat: SharedArrayBuffer;
 }

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectTargets } from '../collect/collect.js';
+import { lowerThreadPriority } from './priority.js';
 import { Heartbeat, type WorkerInput, type WorkerMessage } from './protocol.js';
 
 if (!parentPort) throw new Error('scan-worker.js runs as a worker thread (scanCertificateStores starts it)');
@@ -13,6 +14,7 @@ const port = parentPort;
 const input = workerData as WorkerInput;
 const heartbeat = new Heartbeat(input.heartbeat);
 const post = (message: WorkerMessage): void => port.postMessage(message);
+if (input.lowPriority) lowerThreadPriority();
 
 const collected = collectTargets(input.paths, {
   now: input.now,
