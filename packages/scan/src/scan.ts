@@ -53,9 +53,11 @@ export interface ScanOptions {
   stallTimeoutMs?: number;
   /**
    * Run the scan's thread at a lower priority (nice `SCAN_THREAD_NICE`; Linux only, elsewhere
-   * nothing changes). The scan only has to stay ahead of the fetching that consumes its targets, in
-   * this process or in workers beside it, so those get the CPU first when cores are short; an idle
-   * machine runs it as fast as before. @defaultValue true
+   * nothing changes), for a scan that feeds workers in other processes (`warm --no-work`): their
+   * fetching, paced by the responders' limits, then gets the CPU first when cores are short, and the
+   * scan only has to stay ahead of it. Not for a scan whose own process fetches as fast as the CPU
+   * allows: starved by that process and the responders beside it, the scan became the slower side
+   * (docs/benchmarks.md). An idle machine runs it as fast either way. @defaultValue false
    */
   lowPriority?: boolean;
 }
@@ -107,7 +109,7 @@ export async function scanCertificateStores(paths: readonly string[], options: S
       hash: options.hash ?? SCAN_DEFAULTS.hash,
       maxFileBytes,
       batchSize,
-      lowPriority: options.lowPriority ?? true,
+      lowPriority: options.lowPriority ?? false,
     },
     options.onTargets,
     { stallTimeoutMs, keepTargets },

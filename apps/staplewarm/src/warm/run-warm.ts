@@ -149,6 +149,8 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       onTargets: enqueue,
       // What the summary needs of each target is kept by `enqueue`: not a copy of every target.
       keepTargets: false,
+      // With --no-work the fetching is the workers', paced by the responders: the scan yields to them.
+      lowPriority: !options.work,
     });
     scanning = false;
     scanSeconds = (now() - startedAt) / 1000;

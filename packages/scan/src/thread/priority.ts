@@ -2,12 +2,10 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
- * The scan thread's nice value. The scan only has to stay ahead of the fetching it feeds, so the
- * threads fetching (a worker beside `warm --no-work`, or `warm`'s own main thread) get the CPU first
- * when cores are short. At the same priority as them, on a 2-core machine: a worker beside a
- * scanning `warm --no-work` got 456 of its 500 req/s (benchmark (a) 1.10-1.11 of the floor; 1.05
- * niced), and a one-process `warm` of 20,000 certificates took 18.3 s (median of 7) against 16.9 s
- * niced (median of 5, alternated): docs/benchmarks.md.
+ * The nice value of a scan thread asked to run at a lower priority (`ScanOptions.lowPriority`:
+ * `warm --no-work`). On a 2-core machine a worker beside a scanning `warm --no-work` got 456 of its
+ * 500 req/s at the same priority (benchmark (a) 1.10-1.11 of the floor), 481-487 with the scan at
+ * nice 10 (1.04-1.05). See docs/benchmarks.md.
  */
 export const SCAN_THREAD_NICE = 10;
 
