@@ -6,7 +6,7 @@ import { PREFIX, countStaples, jobsLeft } from './figures.js';
 import { opensslWarm, recheckStaples } from './openssl.js';
 import { cpuMs, freePort, peakRssBytes, runBarePipeline, runStaplewarm, startSimulator, startWorker } from './services.js';
 
-/** The bare pipeline's keys (c, d): apart from staplewarm's, deleted after each run. */
+/** The bare pipeline's keys (c, d), apart from staplewarm's: its staples are never counted as theirs. */
 const BARE_PREFIX = 'benchbare:';
 
 export const SCENARIOS = {
