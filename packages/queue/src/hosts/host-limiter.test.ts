@@ -108,11 +108,20 @@ describe.skipIf(!ctx.available)('HostLimiter', () => {
     const host = `shared-${randomBytes(3).toString('hex')}.test`;
     const l = limiter({ defaultHostRate: 500 });
     expect(l.maxRate(host)).toBe(500);
-    l.setShares(new Map([[host, 120]]));
+    l.setShares(new Map([[host, 120]]), 300);
     expect(l.maxRate(host)).toBe(120);
     expect(l.rate(host)).toBe(120);
-    l.setShares(new Map([[host, 10_000]]));
+    l.setShares(new Map([[host, 10_000]]), 20_000);
     expect(l.maxRate(host)).toBe(500); // a share never raises a host above its own budget
+  });
+
+  it('caps a host the share-out did not include yet at the whole ceiling, not at its own budget', async () => {
+    const host = `new-${randomBytes(3).toString('hex')}.test`;
+    const l = limiter({ defaultHostRate: 500 });
+    l.setShares(new Map([['other.test', 60]]), 100);
+    expect(l.maxRate(host)).toBe(100);
+    l.setShares(new Map(), 0); // no ceiling
+    expect(l.maxRate(host)).toBe(500);
   });
 
   it('keeps a host to its share of requests in flight, so one that hangs cannot take every slot', async () => {

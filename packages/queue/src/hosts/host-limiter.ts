@@ -86,8 +86,14 @@ export class HostLimiter {
   private readonly bounds: HostBounds;
   private readonly tuning: typeof LIMITER_DEFAULTS;
   private readonly defaultHostRate: number;
-  /** Each host's share of the global ceiling (see shares.ts), set by the worker pool; absent: no ceiling. */
+  /** Each host's share of the global ceiling (see shares.ts), set by the worker pool. */
   private shares: ReadonlyMap<string, number> = new Map();
+  /**
+   * The global ceiling itself (Infinity: none): the cap of a host the last shares did not include
+   * (its first jobs came after them). Uncapped until the next share-out, such a host ran at its own
+   * budget: a worker under `--rate 100` sent bursts of 129-340 requests in a second.
+   */
+  private ceiling = Infinity;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: StapleLogger;
@@ -119,14 +125,18 @@ export class HostLimiter {
     return this.options.hostRates?.[host] ?? this.defaultHostRate;
   }
 
-  /** Sets each host's share of the global ceiling (a host not in the map: no ceiling applies). */
-  setShares(shares: ReadonlyMap<string, number>): void {
+  /**
+   * Sets each host's share of the global ceiling, requests/s (`ceiling` 0 or Infinity: none). A host
+   * not in the map is capped at the whole ceiling until the next call.
+   */
+  setShares(shares: ReadonlyMap<string, number>, ceiling: number): void {
     this.shares = shares;
+    this.ceiling = ceiling > 0 ? ceiling : Infinity;
   }
 
   /** The host's budget now: its own, capped by its share of the global ceiling. */
   maxRate(host: string): number {
-    return Math.min(this.budget(host), this.shares.get(host) ?? Infinity);
+    return Math.min(this.budget(host), this.shares.get(host) ?? this.ceiling);
   }
 
   /** The host's rate now, requests/s (Infinity: not limited). */

@@ -160,7 +160,6 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
   private async syncOnce(): Promise<void> {
     if (this.closing) return;
     const hosts = await this.queue.hosts();
-    for (const host of hosts) if (!this.workers.has(host)) await this.open(host);
     const counts = await Promise.all(
       hosts.map((host) => this.queue.queueOf(host).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
     );
@@ -172,7 +171,9 @@ export class StaplePool extends EventEmitter<StaplePoolEvents> {
       if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) > 0) budgets.set(host, this.hostLimiter.budget(host));
       if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) === 0) idle.add(host);
     });
-    this.hostLimiter.setShares(hostShares(budgets, this.settings.rate));
+    this.hostLimiter.setShares(hostShares(budgets, this.settings.rate), this.settings.rate);
+    // A new host's worker starts once the share-out includes it.
+    for (const host of hosts) if (!this.workers.has(host)) await this.open(host);
     const forgotten = await this.queue.registry.forgetIdle(this.settings.hostIdleMs, (host) => Promise.resolve(idle.has(host)));
     const registered = new Set([...hosts.filter((host) => !forgotten.includes(host))]);
     for (const [host, worker] of this.workers) {
