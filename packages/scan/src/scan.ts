@@ -53,11 +53,11 @@ export interface ScanOptions {
   stallTimeoutMs?: number;
   /**
    * Run the scan's thread at a lower priority (nice `SCAN_THREAD_NICE`; Linux only, elsewhere
-   * nothing changes), for a scan that feeds workers in other processes (`warm --no-work`): their
-   * fetching, paced by the responders' limits, then gets the CPU first when cores are short, and the
-   * scan only has to stay ahead of it. Not for a scan whose own process fetches as fast as the CPU
-   * allows: starved by that process and the responders beside it, the scan became the slower side
-   * (docs/benchmarks.md). An idle machine runs it as fast either way. @defaultValue false
+   * nothing changes), for a scan that feeds fetching (`warm`, in its own process or in workers
+   * beside it): the fetching, paced by the responders' limits, then gets the CPU first when cores
+   * are short, and the scan only has to stay ahead of it; a fetch short of work leaves it the CPU.
+   * An idle machine runs it as fast either way. Off by default: a library caller doing nothing
+   * else gains nothing from it. @defaultValue false
    */
   lowPriority?: boolean;
 }

@@ -149,8 +149,10 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
       onTargets: enqueue,
       // What the summary needs of each target is kept by `enqueue`: not a copy of every target.
       keepTargets: false,
-      // With --no-work the fetching is the workers', paced by the responders: the scan yields to them.
-      lowPriority: !options.work,
+      // The scan yields the CPU to the fetching (in this process, or workers beside it with
+      // --no-work): it only has to stay ahead of it, and a fetch short of work leaves it the CPU.
+      // Measured either way in docs/benchmarks.md ("Scan priority").
+      lowPriority: true,
     });
     scanning = false;
     scanSeconds = (now() - startedAt) / 1000;
