@@ -5,7 +5,7 @@ import { getPriority, setPriority } from 'node:os';
  * The nice value of a scan thread asked to run at a lower priority (`ScanOptions.lowPriority`:
  * `warm`). On a 2-core machine a worker beside a scanning `warm --no-work` got 456 of its 500 req/s
  * at the same priority (benchmark (a) 1.10-1.11 of the floor), 481-487 with the scan at nice 10
- * (1.04-1.05); the one-process `warm` of benchmark (e) took 1.0-1.4 s less of ~23 s. See
+ * (1.04-1.05); the one-process `warm` of benchmark (e) took 0.9-1.4 s less of ~23 s. See
  * docs/benchmarks.md.
  */
 export const SCAN_THREAD_NICE = 10;
