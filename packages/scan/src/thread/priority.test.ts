@@ -1,4 +1,4 @@
-// The scan thread's lower priority (warm --no-work): set on the thread that asks, not its process.
+// The scan thread's lower priority (every `warm`): set on the thread that asks, not its process.
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
