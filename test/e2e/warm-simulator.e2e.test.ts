@@ -4,10 +4,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOcspResponse } from '@staplewarm/ocsp';
 import { generatePki, startResponder, type PkiManifest, type Responder } from '@staplewarm/responder-sim';
+import { SCAN_THREAD_NICE } from '@staplewarm/scan';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, connectTestRedis, deletePrefix, freePort, runCli, testPrefix } from '@staplewarm/testing';
@@ -45,7 +46,7 @@ describe('warm 2,000 simulator certificates', () => {
   it('stores a verified staple for every certificate, as the contract says', async () => {
     const run = await runCli(
       ['warm', '--certs', join(dir, 'live'), '--redis', REDIS_URL, '--prefix', prefix, '--rate', '0', '--json'],
-      {},
+      { STAPLEWARM_LOG_LEVEL: 'info' }, // for the "scan finished" line
       180_000,
     );
     expect(run.code, run.stderr).toBe(0);
@@ -58,6 +59,12 @@ describe('warm 2,000 simulator certificates', () => {
     expect(revoked).toBe(20);
     expect(summary.stored).toEqual({ good: COUNT - revoked, revoked });
     expect(summary.failed).toEqual({});
+
+    // The scan thread ran niced (Linux: per thread), and the log says at what nice; never raised.
+    const logLines = run.stderr.split('\n').filter((line) => line.startsWith('{'));
+    const scanned = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'scan finished');
+    expect(scanned, run.stderr).toBeDefined();
+    expect(scanned?.scanThreadNice).toBe(process.platform === 'linux' ? Math.max(SCAN_THREAD_NICE, getPriority()) : undefined);
 
     const now = Date.now();
     const pipeline = redis.pipeline();

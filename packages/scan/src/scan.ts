@@ -76,6 +76,11 @@ export interface ScanReport {
   keyFilesSkipped: number;
   /** Distinct leaf certificates found. */
   leaves: number;
+  /**
+   * The scan thread's nice value, when `lowPriority` asked it to lower its priority and it could
+   * (Linux); absent otherwise. `warm` logs it with "scan finished" (`scanThreadNice`).
+   */
+  threadNice?: number;
 }
 
 /**

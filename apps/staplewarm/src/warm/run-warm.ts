@@ -158,7 +158,14 @@ export async function runWarm(redis: Redis, options: WarmOptions): Promise<WarmS
     scanSeconds = (now() - startedAt) / 1000;
     progress.scanned();
     log.info(
-      { targets: report.targetCount, problems: report.problems.length, files: report.filesRead, toFetch: toFetch.size },
+      {
+        targets: report.targetCount,
+        problems: report.problems.length,
+        files: report.filesRead,
+        toFetch: toFetch.size,
+        // The priority the scan actually ran at (absent where it could not be lowered).
+        scanThreadNice: report.threadNice,
+      },
       'scan finished',
     );
     showProgress();

@@ -126,7 +126,7 @@ export function scanInThread(
         case 'done': {
           finished = true;
           stopWatching();
-          const { collected } = message;
+          const { collected, threadNice } = message;
           void calls.then(() => {
             if (over) return;
             over = true;
@@ -134,7 +134,16 @@ export function scanInThread(
             // Sorted by first path (walk order interleaves directories); the ones paired at the end join their place.
             targets.sort((a, b) => compare(a.paths[0] ?? '', b.paths[0] ?? ''));
             const { noOcspUrl, problems, filesRead, keyFilesSkipped, leaves } = collected;
-            resolve({ targets, targetCount, noOcspUrl, problems, filesRead, keyFilesSkipped, leaves });
+            resolve({
+              targets,
+              targetCount,
+              noOcspUrl,
+              problems,
+              filesRead,
+              keyFilesSkipped,
+              leaves,
+              ...(threadNice === undefined ? {} : { threadNice }),
+            });
           });
           return;
         }

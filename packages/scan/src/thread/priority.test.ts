@@ -11,7 +11,7 @@ const priority = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'th
  * Runs lowerThreadPriority(nice) in a new thread (first set to `start` when given); answers what it
  * returned and the thread's nice after.
  */
-async function inThread(nice: number, start?: number): Promise<{ lowered: boolean; niceAfter: number }> {
+async function inThread(nice: number, start?: number): Promise<{ lowered: number | undefined; niceAfter: number }> {
   const code =
     `import { parentPort } from 'node:worker_threads';\nimport { readlinkSync } from 'node:fs';\nimport { getPriority, setPriority } from 'node:os';\n` +
     `import { lowerThreadPriority } from '${priority}';\n` +
@@ -34,12 +34,12 @@ describe.runIf(process.platform === 'linux')('lowerThreadPriority', () => {
   it('lowers the calling thread alone', async () => {
     const before = getPriority();
     const nice = Math.min(19, Math.max(before, 0) + 5);
-    expect(await inThread(nice)).toEqual({ lowered: true, niceAfter: nice });
+    expect(await inThread(nice)).toEqual({ lowered: nice, niceAfter: nice });
     expect(getPriority()).toBe(before); // this process's main thread is untouched
   });
 
   it('never raises a priority: a thread already at a higher nice keeps it', async () => {
     const low = Math.min(19, Math.max(getPriority(), 0) + 8);
-    expect(await inThread(low - 4, low)).toEqual({ lowered: true, niceAfter: low });
+    expect(await inThread(low - 4, low)).toEqual({ lowered: low, niceAfter: low });
   });
 });

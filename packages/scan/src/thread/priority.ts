@@ -11,23 +11,24 @@ import { getPriority, setPriority } from 'node:os';
 export const SCAN_THREAD_NICE = 10;
 
 /**
- * Lowers the calling thread's priority to `nice` (never raises it). Linux keeps a nice value per
- * thread, and `setpriority` given a thread id sets that thread's alone; the id comes from
- * /proc/thread-self. Elsewhere (no /proc) it does nothing and says so: false.
+ * Lowers the calling thread's priority to `nice` (never raises it) and answers the thread's nice
+ * value after. Linux keeps a nice value per thread, and `setpriority` given a thread id sets that
+ * thread's alone; the id comes from /proc/thread-self. Elsewhere (no /proc), or where setpriority is
+ * refused, it does nothing and says so: undefined.
  */
-export function lowerThreadPriority(nice = SCAN_THREAD_NICE): boolean {
+export function lowerThreadPriority(nice = SCAN_THREAD_NICE): number | undefined {
   let tid: number;
   try {
     tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
   } catch {
-    return false;
+    return undefined;
   }
-  if (!Number.isSafeInteger(tid) || tid <= 0) return false;
+  if (!Number.isSafeInteger(tid) || tid <= 0) return undefined;
   try {
     // getPriority/setPriority take a pid; on Linux a thread id names that one thread.
     if (getPriority(tid) < nice) setPriority(tid, nice);
-    return true;
+    return getPriority(tid);
   } catch {
-    return false; // e.g. a seccomp profile refusing setpriority: the scan runs as it did
+    return undefined; // e.g. a seccomp profile refusing setpriority: the scan runs as it did
   }
 }

@@ -19,7 +19,10 @@ export interface WorkerInput {
  * What the scan's thread posts: targets while it reads, in chunks (`batchEnd` on the last chunk of
  * each `onTargets` batch), then the rest of the report.
  */
-export type WorkerMessage = { type: 'targets'; targets: ScannedTarget[]; batchEnd: boolean } | { type: 'done'; collected: Collected };
+export type WorkerMessage =
+  | { type: 'targets'; targets: ScannedTarget[]; batchEnd: boolean }
+  /** `threadNice`: the thread's nice value, when it was asked to lower it and could. */
+  | { type: 'done'; collected: Collected; threadNice?: number };
 
 const PATH_BYTES = 4_096;
 

@@ -14,7 +14,7 @@ const port = parentPort;
 const input = workerData as WorkerInput;
 const heartbeat = new Heartbeat(input.heartbeat);
 const post = (message: WorkerMessage): void => port.postMessage(message);
-if (input.lowPriority) lowerThreadPriority();
+const threadNice = input.lowPriority ? lowerThreadPriority() : undefined;
 
 const collected = collectTargets(input.paths, {
   now: input.now,
@@ -24,4 +24,4 @@ const collected = collectTargets(input.paths, {
   onChunk: (targets, batchEnd) => post({ type: 'targets', targets, batchEnd }),
   step: (path) => heartbeat.beat(path),
 });
-post({ type: 'done', collected });
+post({ type: 'done', collected, ...(threadNice === undefined ? {} : { threadNice }) });
