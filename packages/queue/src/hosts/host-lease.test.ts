@@ -39,7 +39,7 @@ describe.skipIf(!ctx.available)('HostLeases.close', () => {
         () => 'leased',
         (err: unknown) => (err instanceof Error ? err.message : String(err)),
       );
-      await nextTick(); // the new limiter's SUBSCRIBE is on its way
+      await nextTick(); // the new limiter is being set up: its SUBSCRIBE goes out after the QUIT
       await expect(leases.close()).resolves.toBeUndefined();
 
       expect(await connectionsLeft(name)).toBe(0);
