@@ -3,13 +3,14 @@
  * when its caller's deadline passes. Without Redis these skip locally and fail under CI=true.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostQueueName } from './host-queues.js';
 import type { QueuedJobData, QueuedJobResult, StapleBatchData, StapleBatchResult, StapleJobData, StapleJobResult } from './job.js';
 import { planJobs } from './plan.js';
 import { StapleQueue } from './queue.js';
-import { JobTracker } from './tracker.js';
+import { GONE_GRACE_MS, JobTracker, type LocalSettlements } from './tracker.js';
 import { redisTestContext } from '../testing/redis.js';
 
 const ctx = await redisTestContext();
@@ -70,7 +71,7 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
       expect(await hostQueue.getJobState(targets[1]!.fingerprint)).toBe('delayed');
       // Removed behind the tracker's back (what removeOnComplete does): gone at the next check.
       await hostQueue.remove(targets[0]!.fingerprint);
-      const after = await tracker.wait({ idleCheckMs: 50, signal: AbortSignal.timeout(1_000) });
+      const after = await tracker.wait({ idleCheckMs: 50, signal: AbortSignal.timeout(2_000) });
       expect([...after.values()]).toEqual([{ id: targets[0]!.fingerprint, state: 'gone' }]);
       expect(tracker.unsettled()).toEqual([targets[1]!.fingerprint]);
     } finally {
@@ -137,6 +138,30 @@ describe.skipIf(!ctx.available)('JobTracker', () => {
     } finally {
       await worker.close();
       workerConnection.disconnect();
+      await tracker.close();
+      await queue.close();
+    }
+  });
+
+  it('does not take a job for gone when its hash is removed just before its completed event comes', async () => {
+    const prefix = `${ctx.bull}-race`;
+    const queue = new StapleQueue({ connection: ctx.redis, prefix });
+    // The local pool's events, emitted by hand: BullMQ removes a finished job's hash, then emits.
+    const local = new EventEmitter();
+    const tracker = new JobTracker({ connection: ctx.redis, prefix, queue, local: local as unknown as LocalSettlements });
+    try {
+      const targets = [target('r')];
+      const routes = await queue.route(targets);
+      await tracker.track(planJobs(targets, routes, 1));
+      await queue.enqueue(targets, { routes });
+      const id = targets[0]!.fingerprint;
+      await queue.queueOf('127.0.0.1:9').remove(id);
+      const result: StapleJobResult = { outcome: 'stored', status: 'good', responder: 'http://127.0.0.1:9/' };
+      // Checks every 50 ms find the job missing well before its event, 100 ms later (within the grace).
+      setTimeout(() => local.emit('completed', { id }, result), 100);
+      const settled = await tracker.wait({ idleCheckMs: 50, signal: AbortSignal.timeout(GONE_GRACE_MS + 2_000) });
+      expect([...settled.values()]).toEqual([{ id, state: 'completed', result }]);
+    } finally {
       await tracker.close();
       await queue.close();
     }

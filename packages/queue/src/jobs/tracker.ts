@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failureCode } from './errors.js';
@@ -14,6 +15,14 @@ export type JobSettlement =
   | { id: string; state: 'completed'; result: StapleJobResult }
   | { id: string; state: 'failed'; code: string; reason: string }
   | { id: string; state: 'gone' };
+
+/**
+ * How long a job found missing from its queue has for its settled event to arrive before its
+ * certificates are reported `gone`. BullMQ removes a finished job's hash in the script that finishes
+ * it, and the event (the local pool's, or the queue's events stream) comes after: a check in between
+ * took a completed batch for gone (a CI failure of batch.test.ts).
+ */
+export const GONE_GRACE_MS = 500;
 
 /** Settled jobs as a worker pool in this process reports them (StaplePool's events). */
 export interface LocalSettlements {
@@ -100,7 +109,8 @@ export class JobTracker {
    * aborts (a caller's deadline: the certificates still pending are then `unsettled()`). When no
    * event arrives for `idleCheckMs`, it asks the queues about the jobs still pending: one that no
    * longer exists settled while we could not see it (a trimmed events stream, a restart) and its
-   * certificates are reported `gone`, for the caller to read from the store. Following a local pool, it asks every `idleCheckMs` (1 s) whatever
+   * certificates are reported `gone` (after GONE_GRACE_MS without its event), for the caller to
+   * read from the store. Following a local pool, it asks every `idleCheckMs` (1 s) whatever
    * the pool reports: jobs that another worker process settles are seen only that way.
    */
   async wait(opts: { idleCheckMs?: number; signal?: AbortSignal } = {}): Promise<Map<string, JobSettlement>> {
@@ -141,11 +151,16 @@ export class JobTracker {
     const pipeline = this.options.connection.pipeline();
     for (const [id, { host }] of jobs) pipeline.exists(this.options.queue.queueOf(host).toKey(id));
     const answers = (await pipeline.exec()) ?? [];
-    jobs.forEach(([id], i) => {
+    const missing = jobs.filter((_, i) => {
       const [err, exists] = answers[i] ?? [];
       if (err) throw err;
-      if (exists === 0) this.settleJob(id, (fingerprint) => ({ id: fingerprint, state: 'gone' }));
+      return exists === 0;
     });
+    if (missing.length > 0) {
+      // Their events settle them meanwhile if they are on their way; settleJob skips those.
+      await sleep(GONE_GRACE_MS);
+      for (const [id] of missing) this.settleJob(id, (fingerprint) => ({ id: fingerprint, state: 'gone' }));
+    }
     this.lastEventAt = this.lastCheckAt = Date.now();
   }
 
